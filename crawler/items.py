@@ -1,0 +1,42 @@
+"""What the spiders yield. Plain dataclasses (Scrapy supports them as items) so monitor.ingest can be
+fed the same objects in tests without a crawl."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class ListedLink:
+    url: str
+    title: str = ""
+    date: str = ""
+
+
+@dataclass(slots=True)
+class ListPageItem:
+    """One list page: which detail links it announced, or why it failed."""
+
+    source: str
+    url: str
+    status: int
+    links: list[ListedLink] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass(slots=True)
+class PageItem:
+    """One fetched detail page (or the failure to fetch it)."""
+
+    source: str
+    url: str
+    status: int  # HTTP status; 0 when no response came (timeout, DNS, connection refused)
+    fetched_at: datetime
+    body: bytes = b""
+    text: str = ""  # decoded by Scrapy (header → BOM → meta → detection)
+    encoding: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    content_type: str = ""
+    error: str = ""

@@ -1,0 +1,61 @@
+"""Item pipeline: hands every item to monitor.ingest, one Ingestor per spider (source)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.items import ListPageItem, PageItem
+from monitor.config import Settings
+from monitor.ingest import Ingestor
+from monitor.store.db import Database
+
+
+class IngestPipeline:
+    def __init__(self, crawler: Crawler, db_url: str, run_id: int, settings: Settings, today: date) -> None:
+        self.crawler = crawler
+        self.db_url = db_url
+        self.run_id = run_id
+        self.settings = settings
+        self.today = today
+        self.db: Database | None = None
+        self.ingestor: Ingestor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
+        s = crawler.settings
+        return cls(
+            crawler,
+            s.get("POLICYWATCH_DB_URL"),
+            s.getint("POLICYWATCH_RUN_ID"),
+            s.get("POLICYWATCH_SETTINGS") or Settings(),
+            date.fromisoformat(s.get("POLICYWATCH_TODAY")),
+        )
+
+    def open_spider(self) -> None:
+        self.db = Database(self.db_url)
+        spider = self.crawler.spider
+        self.ingestor = Ingestor(
+            self.db,
+            run_id=self.run_id,
+            source=spider.source,  # type: ignore[union-attr]
+            settings=self.settings,
+            today=self.today,
+        )
+
+    def process_item(self, item: Any) -> Any:
+        assert self.ingestor is not None
+        if isinstance(item, ListPageItem):
+            self.ingestor.record_list(item)
+        elif isinstance(item, PageItem):
+            self.ingestor.ingest_page(item)
+        return item
+
+    def close_spider(self) -> None:
+        assert self.ingestor is not None and self.db is not None
+        # A spider closed by a shutdown or an error has an incomplete list crawl: no removals.
+        if self.crawler.stats.get_value("finish_reason") in (None, "finished"):  # type: ignore[union-attr]
+            self.ingestor.finish()
+        self.db.dispose()

@@ -1,0 +1,107 @@
+"""Runs the crawl of several sources in one Scrapy CrawlerProcess.
+
+Twisted's reactor cannot be restarted inside a process, so the runner calls `crawl_in_child`, which
+runs `crawl_sources` in a fresh (spawned) process per run."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+from sqlalchemy import select
+
+from crawler.spiders.policy import PolicySpider
+from monitor.config import Settings, SourceConfig
+from monitor.store.db import Database
+from monitor.store.models import Policy, Source
+
+log = logging.getLogger("policywatch.crawl")
+
+
+def known_urls(db: Database, source_name: str) -> list[str]:
+    """Detail pages to re-fetch: every stored policy of the source not already confirmed removed."""
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Policy.url)
+                .join(Source)
+                .where(Source.name == source_name, Policy.removed_at.is_(None))
+                .order_by(Policy.id)
+            )
+        )
+
+
+def download_slots(sources: Sequence[SourceConfig]) -> dict[str, dict[str, Any]]:
+    """Per-host politeness from the sources file (delay, concurrency) as Scrapy download slots."""
+    slots: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        for url in source.start_urls:
+            host = urlsplit(url).hostname or ""
+            slot = slots.setdefault(host, {})
+            if source.download_delay is not None:
+                slot["delay"] = min(slot.get("delay", source.download_delay), source.download_delay)
+            if source.concurrency is not None:
+                slot["concurrency"] = max(slot.get("concurrency", source.concurrency), source.concurrency)
+    return {host: slot for host, slot in slots.items() if slot}
+
+
+def _log_crawl_failure(failure: Any, source_name: str) -> None:
+    log.error("[%s] crawl failed: %s", source_name, failure.getTraceback())
+
+
+def crawl_sources(
+    db_url: str,
+    run_id: int,
+    sources: Sequence[SourceConfig],
+    settings: Settings,
+    today: date,
+    overrides: Mapping[str, Any] | None = None,
+) -> None:
+    scrapy_settings = get_project_settings()
+    if scrapy_settings.get("BOT_NAME") != "policywatch":
+        scrapy_settings.setmodule("crawler.settings", priority="project")
+    scrapy_settings.set("USER_AGENT", settings.user_agent, priority="cmdline")
+    scrapy_settings.set("DOWNLOAD_SLOTS", download_slots(sources), priority="cmdline")
+    scrapy_settings.setdict(
+        {
+            "POLICYWATCH_DB_URL": db_url,
+            "POLICYWATCH_RUN_ID": run_id,
+            "POLICYWATCH_SETTINGS": settings,
+            "POLICYWATCH_TODAY": today.isoformat(),
+            **(overrides or {}),
+        },
+        priority="cmdline",
+    )
+    db = Database(db_url)
+    process = CrawlerProcess(scrapy_settings)
+    for source in sources:
+        deferred = process.crawl(PolicySpider, source=source, known_urls=known_urls(db, source.name))
+        deferred.addErrback(_log_crawl_failure, source.name)
+    db.dispose()
+    process.start()
+
+
+def crawl_in_child(
+    db_url: str,
+    run_id: int,
+    sources: Sequence[SourceConfig],
+    settings: Settings,
+    today: date,
+    overrides: Mapping[str, Any] | None = None,
+) -> int:
+    """Returns the child's exit code (0 when the crawl process ended normally)."""
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(
+        target=crawl_sources,
+        args=(db_url, run_id, list(sources), settings, today, dict(overrides or {})),
+        name="policywatch-crawl",
+    )
+    child.start()
+    child.join()
+    return child.exitcode if child.exitcode is not None else 1

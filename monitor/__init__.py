@@ -1,0 +1,1 @@
+"""policywatch monitor: normalise, store, diff, lifecycle, reports, scheduling and the CLI."""

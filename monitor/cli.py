@@ -1,0 +1,270 @@
+"""The `policywatch` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from monitor.config import (
+    ConfigError,
+    Settings,
+    SourceConfig,
+    load_settings,
+    load_sources,
+    parse_sources,
+    sources_by_name,
+)
+from monitor.events import EVENT_LABELS, event_json
+from monitor.runner import EXIT_CANNOT_RUN, RunResult, run_once
+from monitor.store.db import Database, resolve_database_url
+from monitor.store.models import Alert, Event, Policy, Source, Version
+
+console = Console()
+err = Console(stderr=True)
+
+DEMO_SCRAPY = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "RETRY_TIMES": 1,
+}
+
+
+def _setup_logging(verbose: int, log_json: bool = False) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    fmt = (
+        '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}'
+        if log_json
+        else "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.basicConfig(level=level, format=fmt, stream=sys.stderr, force=True)
+
+
+def _open_db(db_url: str | None, settings: Settings) -> Database:
+    url = resolve_database_url(db_url, settings.database_url)
+    try:
+        db = Database(url)
+        db.upgrade()
+    except Exception as exc:
+        err.print(
+            f"[red]cannot open database[/red] {_masked_db(url)}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        )
+        sys.exit(EXIT_CANNOT_RUN)
+    return db
+
+
+def _masked_db(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-v: per page, -vv: debug).")
+@click.option("--log-json", is_flag=True, help="Log lines as JSON objects (for log collectors).")
+@click.version_option(package_name="policywatch")
+def cli(verbose: int, log_json: bool) -> None:
+    """policywatch — watch Chinese government policy pages.
+
+    Crawls policy list and detail pages, stores a version whenever the normalised text changes,
+    diffs article by article, reads effective/expiry dates and repeals, and alerts subscribers.
+    Start with `policywatch demo` to see it work on a bundled offline site.
+    """
+    _setup_logging(verbose, log_json)
+
+
+def _print_run(result: RunResult, title: str) -> None:
+    table = Table(title=title, show_lines=False)
+    for col in ("source", "lists", "fetched", "new", "changed", "unchanged", "failed", "removed"):
+        table.add_column(col, justify="left" if col == "source" else "right")
+    for name, st in sorted(result.source_stats.items()):
+        failed = st["failed"] + st["list_failures"]
+        table.add_row(
+            name,
+            str(st["list_pages"]),
+            str(st["fetched"]),
+            str(st["new"]),
+            str(st["changed"]),
+            str(st["unchanged"]),
+            f"[red]{failed}[/red]" if failed else "0",
+            str(st["removed"]),
+        )
+    console.print(table)
+    events = ", ".join(f"{t} {n}" for t, n in sorted(result.events.items())) or "none"
+    console.print(
+        f"run #{result.run_id}: {result.status}; events: {events}; alerts sent "
+        f"{result.delivery.sent}, failed {result.delivery.failed}"
+    )
+    for name in result.failed_sources:
+        for line in result.source_stats.get(name, {}).get("errors", [])[:5] or ["crawl did not complete"]:
+            err.print(f"[yellow]{name}[/yellow]: {line}")
+
+
+@cli.command()
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False),
+    default="seeds/sources.yaml",
+    show_default=True,
+    help="YAML file listing the sources to crawl.",
+)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="policywatch.toml settings file.")
+@click.option("--db", "db_url", help="Database URL (default: $POLICYWATCH_DATABASE_URL, then ./policywatch.db).")
+@click.option("--report-dir", type=click.Path(file_okay=False), help="Where to write the HTML report.")
+@click.option("--source", "only", multiple=True, help="Run only this source (repeatable).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Pretend today is this date (Asia/Shanghai).")
+def run(
+    sources_file: str,
+    config_file: str | None,
+    db_url: str | None,
+    report_dir: str | None,
+    only: tuple[str, ...],
+    today: Any,
+) -> None:
+    """Crawl every source once, store changes, raise events, send alerts, write the report.
+
+    Exit codes: 0 all good; 1 some sources failed (the rest was processed and committed);
+    2 could not run (bad config, database unreachable).
+    """
+    try:
+        settings = load_settings(config_file)
+        sources = load_sources(sources_file)
+        if only:
+            sources = sources_by_name(sources, list(only))
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(EXIT_CANNOT_RUN)
+    db = _open_db(db_url, settings)
+    with console.status(f"crawling {len(sources)} source(s)…"):
+        result = run_once(
+            db, sources, settings, report_dir=report_dir or settings.report_dir, today=today.date() if today else None
+        )
+    _print_run(result, "policywatch run")
+    if result.report:
+        console.print(f"report: {result.report}")
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.option("--db", "db_url", help="Database URL (default: $POLICYWATCH_DATABASE_URL, then ./policywatch.db).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--type", "types", multiple=True, type=click.Choice(list(EVENT_LABELS)), help="Only these event types.")
+@click.option("--run", "run_id", type=int, help="Only events of this run.")
+def events(db_url: str | None, as_json: bool, types: tuple[str, ...], run_id: int | None) -> None:
+    """List recorded events (new_policy, text_changed, removed, repealed, expiry_changed, …)."""
+    db = _open_db(db_url, Settings())
+    with db.session() as session:
+        query = select(Event).order_by(Event.id)
+        if types:
+            query = query.where(Event.type.in_(types))
+        if run_id is not None:
+            query = query.where(Event.run_id == run_id)
+        rows = [event_json(e) for e in session.scalars(query)]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(rows)} event(s)")
+    for col in ("id", "run", "type", "policy", "summary"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(str(row["id"]), str(row["run_id"]), row["type"], row["policy_title"], row["summary"])
+    console.print(table)
+
+
+@cli.command()
+@click.option("--db", "db_url", help="Database URL.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only runs started on or after this date.")
+def report(db_url: str | None, out_dir: str, since: Any) -> None:
+    """Re-render the static HTML report from the database."""
+    from monitor.lifecycle import today_in_shanghai
+    from monitor.report import render_report
+
+    db = _open_db(db_url, Settings())
+    index = render_report(db, out_dir, today=today_in_shanghai(), since=since.date() if since else None)
+    console.print(f"report written: {index}")
+
+
+@cli.command()
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False),
+    default="policywatch-demo",
+    show_default=True,
+    help="Where the demo leaves its database, report, sources file and delivered alerts.",
+)
+def demo(workdir: str) -> None:
+    """Run the whole path on a bundled offline site: serve revision 1, run, switch to revision 2,
+    run again, and show what was detected."""
+    from monitor.demosite import DemoServer
+    from notifier.receiver import WebhookReceiver
+
+    work = Path(workdir).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in ("policywatch.db", "policywatch.db-wal", "policywatch.db-shm", "alerts.jsonl"):
+        (work / stale).unlink(missing_ok=True)
+    shutil.rmtree(work / "report", ignore_errors=True)
+    alerts_file = work / "alerts.jsonl"
+    with DemoServer() as server, WebhookReceiver(alerts_file) as receiver:
+        sources_text = server.site.sources_yaml(server.base_url)
+        (work / "sources.yaml").write_text(sources_text, encoding="utf-8")
+        hook = receiver.url.replace("http://", "json://") + "/alerts"
+        (work / "policywatch.toml").write_text(
+            '# written by `policywatch demo`\n[report]\ndir = "report"\n\n'
+            f'[[subscribers]]\nname = "demo-webhook"\nurls = ["{hook}"]\n',
+            encoding="utf-8",
+        )
+        settings = load_settings(work / "policywatch.toml")
+        settings = replace(settings, report_base_url=(work / "report").as_uri())
+        sources = parse_sources(sources_text, str(work / "sources.yaml"))
+        db = _open_db(f"sqlite:///{work / 'policywatch.db'}", settings)
+        results = []
+        for revision in (1, 2):
+            server.site.revision = revision
+            with console.status(f"revision {revision}: crawling {len(sources)} demo sites…"):
+                result = run_once(db, sources, settings, report_dir=work / "report", scrapy_overrides=DEMO_SCRAPY)
+            _print_run(result, f"demo run {revision} (site revision {revision})")
+            results.append(result)
+        _demo_summary(db, work, sources, len(receiver.received))
+    sys.exit(max(r.exit_code for r in results))
+
+
+def _demo_summary(db: Database, work: Path, sources: list[SourceConfig], delivered: int) -> None:
+    with db.session() as session:
+        policies = session.scalar(select(func.count()).select_from(Policy))
+        versions = session.scalar(select(func.count()).select_from(Version))
+        by_type = Counter(dict(session.execute(select(Event.type, func.count()).group_by(Event.type)).all()))
+        alerts = Counter(dict(session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all()))
+        n_sources = session.scalar(select(func.count()).select_from(Source))
+    console.rule("demo summary")
+    console.print(f"sources: {n_sources} · policies: {policies} · versions: {versions}")
+    console.print("events: " + (", ".join(f"{t} {n}" for t, n in sorted(by_type.items())) or "none"))
+    console.print(f"alerts: {dict(alerts)} ({delivered} received by the local webhook)")
+    console.print(f"database: {work / 'policywatch.db'}")
+    console.print(f"report:   {work / 'report' / 'index.html'}")
+    console.print(f"alerts:   {work / 'alerts.jsonl'}")
+    console.print(f"events:   policywatch events --json --db sqlite:///{work / 'policywatch.db'}")
+
+
+def main() -> None:
+    cli(prog_name="policywatch")
+
+
+if __name__ == "__main__":
+    main()

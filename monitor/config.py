@@ -1,0 +1,288 @@
+"""Typed configuration: the sources file (YAML) and the settings file (TOML).
+
+Mistakes are reported with the file and line they are on, so `policywatch config check` and a bad
+nightly run both point the operator at the exact spot.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EVENT_TYPES = (
+    "new_policy",
+    "text_changed",
+    "removed",
+    "repealed",
+    "expiry_changed",
+    "taking_effect",
+    "expiring_soon",
+    "expired",
+)
+
+
+class ConfigError(ValueError):
+    """A configuration mistake, with where it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selectors:
+    title: str | None = None
+    body: str | None = None
+    list_links: str | None = None  # CSS selector for the <a> elements of list rows
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    name: str
+    start_urls: tuple[str, ...]
+    region: str = ""
+    allow: tuple[str, ...] = ()  # regexes a detail-page URL must match
+    deny: tuple[str, ...] = ()
+    selectors: Selectors = Selectors()
+    schedule: str = "0 2 * * *"
+    download_delay: float | None = None
+    concurrency: int | None = None
+    max_list_pages: int = 50
+
+    def allows(self, url: str) -> bool:
+        if any(re.search(p, url) for p in self.deny):
+            return False
+        return not self.allow or any(re.search(p, url) for p in self.allow)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Keeps the line of every mapping so errors can name it."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+_SOURCE_KEYS = {
+    "name",
+    "region",
+    "start_urls",
+    "allow",
+    "deny",
+    "selectors",
+    "schedule",
+    "download_delay",
+    "concurrency",
+    "max_list_pages",
+}
+
+
+def _as_tuple(value: Any, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{where}: '{key}' must be a string or a list of strings")
+
+
+def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
+    try:
+        data = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{filename}: invalid YAML: {exc}") from exc
+    if isinstance(data, dict) and "sources" in data:
+        data = data["sources"]
+    if not isinstance(data, list):
+        raise ConfigError(f"{filename}: expected a list of sources (or a 'sources:' key holding one)")
+    sources: list[SourceConfig] = []
+    names: set[str] = set()
+    for entry in data:
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{filename}: every source must be a mapping")
+        where = f"{filename}:{entry.get('__line__', '?')}"
+        unknown = set(entry) - _SOURCE_KEYS - {"__line__"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}: a source needs a 'name'")
+        if name in names:
+            raise ConfigError(f"{where}: duplicate source name '{name}'")
+        names.add(name)
+        start_urls = _as_tuple(entry.get("start_urls"), where, "start_urls")
+        if not start_urls:
+            raise ConfigError(f"{where}: source '{name}' needs at least one start_url")
+        for url in start_urls:
+            if not re.match(r"https?://", url):
+                raise ConfigError(f"{where}: start_url '{url}' is not an http(s) URL")
+        allow = _as_tuple(entry.get("allow"), where, "allow")
+        deny = _as_tuple(entry.get("deny"), where, "deny")
+        for pattern in (*allow, *deny):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"{where}: bad regex '{pattern}': {exc}") from exc
+        sel = entry.get("selectors") or {}
+        if not isinstance(sel, dict):
+            raise ConfigError(f"{where}: 'selectors' must be a mapping")
+        sel = {k: v for k, v in sel.items() if k != "__line__"}
+        if set(sel) - {"title", "body", "list_links"}:
+            raise ConfigError(f"{where}: selectors take only title, body, list_links")
+        sources.append(
+            SourceConfig(
+                name=name,
+                start_urls=start_urls,
+                region=str(entry.get("region") or ""),
+                allow=allow,
+                deny=deny,
+                selectors=Selectors(**sel),
+                schedule=str(entry.get("schedule") or "0 2 * * *"),
+                download_delay=entry.get("download_delay"),
+                concurrency=entry.get("concurrency"),
+                max_list_pages=int(entry.get("max_list_pages") or 50),
+            )
+        )
+    return sources
+
+
+def load_sources(path: str | Path) -> list[SourceConfig]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read sources file {path}: {exc.strerror}") from exc
+    return parse_sources(text, str(path))
+
+
+# --- settings (policywatch.toml) ----------------------------------------------------------------
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(value: str, env: Mapping[str, str] | None = None) -> str:
+    """Replace ${VAR} with the environment's value, so secrets stay out of the config file."""
+    env = os.environ if env is None else env
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(1) not in env:
+            raise ConfigError(f"environment variable {m.group(1)} is not set")
+        return env[m.group(1)]
+
+    return _ENV_REF.sub(repl, value)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    name: str
+    urls: tuple[str, ...]  # apprise URLs, may hold ${ENV} references (expanded at send time)
+    events: tuple[str, ...] = EVENT_TYPES
+    regions: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+    def wants(self, event_type: str, region: str, source: str, text: str) -> bool:
+        if event_type not in self.events:
+            return False
+        if self.regions and not any(r in region for r in self.regions):
+            return False
+        if self.sources and source not in self.sources:
+            return False
+        return not self.keywords or any(k in text for k in self.keywords)
+
+
+DEFAULT_USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch)"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None = None
+    report_dir: str = "report"
+    report_base_url: str = ""  # where the report is published; alerts link to it
+    user_agent: str = DEFAULT_USER_AGENT
+    expiring_soon_days: int = 30
+    alert_max_tries: int = 5
+    subscribers: tuple[Subscriber, ...] = field(default=())
+
+
+def parse_settings(text: str, filename: str = "<settings>") -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{filename}: {exc}") from exc
+    db = data.get("database", {})
+    report = data.get("report", {})
+    crawl = data.get("crawl", {})
+    alerts = data.get("alerts", {})
+    subs = []
+    for i, raw in enumerate(data.get("subscribers", []), start=1):
+        where = f"{filename}: [[subscribers]] #{i}"
+        if not raw.get("name"):
+            raise ConfigError(f"{where}: needs a name")
+        urls = raw.get("urls") or []
+        if not urls:
+            raise ConfigError(f"{where} ({raw['name']}): needs at least one apprise URL in 'urls'")
+        events = tuple(raw.get("events") or EVENT_TYPES)
+        bad = set(events) - set(EVENT_TYPES)
+        if bad:
+            raise ConfigError(f"{where}: unknown event type(s) {', '.join(sorted(bad))}")
+        subs.append(
+            Subscriber(
+                name=raw["name"],
+                urls=tuple(urls),
+                events=events,
+                regions=tuple(raw.get("regions") or ()),
+                sources=tuple(raw.get("sources") or ()),
+                keywords=tuple(raw.get("keywords") or ()),
+            )
+        )
+    return Settings(
+        database_url=db.get("url"),
+        report_dir=report.get("dir", "report"),
+        report_base_url=report.get("base_url", ""),
+        user_agent=crawl.get("user_agent", DEFAULT_USER_AGENT),
+        expiring_soon_days=int(alerts.get("expiring_soon_days", 30)),
+        alert_max_tries=int(alerts.get("max_tries", 5)),
+        subscribers=tuple(subs),
+    )
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    if path is None:
+        return Settings()
+    path = Path(path)
+    try:
+        return parse_settings(path.read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+
+
+def settings_as_dict(settings: Settings) -> dict[str, Any]:
+    """A picklable form, to hand the settings to a crawl child process."""
+    from dataclasses import asdict
+
+    return asdict(settings)
+
+
+def settings_from_dict(data: dict[str, Any]) -> Settings:
+    subs = tuple(
+        Subscriber(**{k: tuple(v) if isinstance(v, list) else v for k, v in s.items()})
+        for s in data.get("subscribers", ())
+    )
+    return Settings(**{**data, "subscribers": subs})
+
+
+def sources_by_name(sources: Sequence[SourceConfig], names: Sequence[str]) -> list[SourceConfig]:
+    known = {s.name: s for s in sources}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise ConfigError(f"unknown source(s): {', '.join(missing)}; known: {', '.join(known)}")
+    return [known[n] for n in names]

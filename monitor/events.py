@@ -1,0 +1,79 @@
+"""Event kinds and how one is recorded: once per transition, with its outbox rows in the same
+transaction (so an event never exists without its alerts, nor an alert without its event)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.config import Subscriber
+from monitor.store.models import Alert, Event, Policy
+
+EVENT_LABELS = {
+    "new_policy": "新政策",
+    "text_changed": "内容变化",
+    "removed": "页面撤下",
+    "repealed": "已被废止",
+    "expiry_changed": "有效期变化",
+    "taking_effect": "开始施行",
+    "expiring_soon": "即将到期",
+    "expired": "已到期失效",
+}
+
+
+def record_event(
+    session: Session,
+    *,
+    policy: Policy,
+    type_: str,
+    dedupe_key: str,
+    summary: str,
+    details: dict[str, Any],
+    run_id: int | None,
+    now: datetime,
+    subscribers: Sequence[Subscriber],
+    version_id: int | None = None,
+) -> Event | None:
+    """Insert the event unless this transition was already recorded; returns the new event."""
+    if session.scalar(select(Event.id).where(Event.dedupe_key == dedupe_key)) is not None:
+        return None
+    event = Event(
+        run_id=run_id,
+        policy=policy,
+        version_id=version_id,
+        type=type_,
+        detected_at=now,
+        summary=summary,
+        details=details,
+        dedupe_key=dedupe_key,
+    )
+    session.add(event)
+    session.flush()
+    haystack = f"{policy.title}\n{summary}"
+    for sub in subscribers:
+        if sub.wants(type_, policy.source.region, policy.source.name, haystack):
+            session.add(Alert(event_id=event.id, subscriber=sub.name, status="pending"))
+    return event
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """The public shape of an event (`policywatch events --json`)."""
+    policy = event.policy
+    return {
+        "id": event.id,
+        "type": event.type,
+        "policy_id": policy.id,
+        "policy_title": policy.title,
+        "doc_number": policy.doc_number or None,
+        "source": policy.source.name,
+        "region": policy.source.region,
+        "url": policy.url,
+        "detected_at": event.detected_at.isoformat(),
+        "run_id": event.run_id,
+        "summary": event.summary,
+        "details": event.details,
+    }

@@ -1,0 +1,488 @@
+"""The unit of work per fetched page: extract → normalise → (new version?) → diff → lifecycle →
+events and outbox rows, committed in one transaction. A transient failure never becomes a version
+or a removal; an unchanged hash touches nothing but `last_seen`."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from difflib import SequenceMatcher
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.items import ListPageItem, PageItem
+from monitor.config import Settings, SourceConfig
+from monitor.diff import DocumentDiff, diff_documents
+from monitor.events import record_event
+from monitor.extract import ExtractError, detect_block_page, extract_page
+from monitor.lifecycle import Lifecycle, RepealTarget, extract, lifecycle_from_json
+from monitor.normalise import Document, document_from_json, document_to_json, fold, normalise
+from monitor.status import latest_version, refresh_status
+from monitor.store.db import Database
+from monitor.store.models import Policy, RepealLink, Run, Source, Version
+
+log = logging.getLogger("policywatch.ingest")
+
+TITLE_MATCH_THRESHOLD = 0.92
+GONE = (404, 410)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPage:
+    """What a fetched page means, before anything is stored."""
+
+    document: Document
+    lifecycle: Lifecycle
+    fields: dict[str, str]
+
+
+def parse_page(html: str, url: str, source: SourceConfig) -> ParsedPage:
+    page = extract_page(html, url, title_selector=source.selectors.title, body_selector=source.selectors.body)
+    if not page.blocks:
+        raise ExtractError("no body text found (empty or chrome-only page)")
+    fields = dict(page.fields)
+    if page.attachments:
+        fields["附件"] = "；".join(a.name for a in page.attachments)
+    doc = normalise(page.title, page.blocks, fields)
+    lc = extract(page.title, doc.body_text, fields)
+    return ParsedPage(doc, lc, fields)
+
+
+@dataclass(slots=True)
+class SourceStats:
+    list_pages: int = 0
+    list_failures: int = 0
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    gone: int = 0
+    removed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+
+
+def _title_key(title: str) -> str:
+    return fold(title).replace(" ", "").strip("《》")
+
+
+class Ingestor:
+    """Stores one source's pages for one run. Called by the Scrapy pipeline, or directly in tests."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        run_id: int,
+        source: SourceConfig,
+        settings: Settings,
+        today: date,
+        clock: Any = None,
+    ) -> None:
+        self.db = db
+        self.run_id = run_id
+        self.source = source
+        self.settings = settings
+        self.today = today
+        self._clock = clock
+        self.stats = SourceStats()
+        self.listed: set[str] = set()
+        self.gone: set[str] = set()
+        with db.session() as session:
+            row = self._source_row(session)
+            self.baselining = row.baselined_at is None
+
+    def now(self) -> datetime:
+        from datetime import UTC
+
+        return self._clock() if self._clock else datetime.now(UTC)
+
+    def _source_row(self, session: Session) -> Source:
+        row = session.scalar(select(Source).where(Source.name == self.source.name))
+        if row is None:
+            row = Source(name=self.source.name, region=self.source.region)
+            session.add(row)
+            session.flush()
+        row.region = self.source.region
+        return row
+
+    # --- list pages ---------------------------------------------------------------------------
+
+    def record_list(self, item: ListPageItem) -> None:
+        self.stats.list_pages += 1
+        if item.error:
+            self.stats.list_failures += 1
+            self.stats.errors.append(f"list {item.url}: {item.error}")
+            log.warning("[%s] list page failed: %s (%s)", self.source.name, item.url, item.error)
+            return
+        self.listed.update(link.url for link in item.links)
+
+    # --- detail pages -------------------------------------------------------------------------
+
+    def ingest_page(self, item: PageItem) -> str:
+        """Returns what happened: new, changed, unchanged, failed or gone."""
+        self.stats.fetched += 1
+        if item.status in GONE:
+            return self._gone(item)
+        if item.error or not 200 <= item.status < 300:
+            return self._failed(item, item.error or f"HTTP {item.status}")
+        if "html" not in item.content_type.lower() and item.content_type and not item.text:
+            return self._failed(item, f"unsupported content type {item.content_type}")
+        reason = detect_block_page(item.text, item.status)
+        if reason:
+            return self._failed(item, reason)
+        try:
+            parsed = parse_page(item.text, item.url, self.source)
+        except ExtractError as exc:
+            return self._failed(item, str(exc))
+        with self.db.session() as session:
+            outcome = self._store(session, item, parsed)
+        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
+        log.info("[%s] %s %s", self.source.name, outcome, item.url)
+        return outcome
+
+    def _policy(self, session: Session, url: str) -> Policy | None:
+        return session.scalar(select(Policy).join(Source).where(Source.name == self.source.name, Policy.url == url))
+
+    def _failed(self, item: PageItem, reason: str) -> str:
+        self.stats.failed += 1
+        self.stats.errors.append(f"{item.url}: {reason}")
+        log.warning("[%s] fetch failed, nothing stored: %s (%s)", self.source.name, item.url, reason)
+        with self.db.session() as session:
+            policy = self._policy(session, item.url)
+            if policy is not None:
+                policy.last_fetch_status = item.status
+                policy.last_fetch_error = reason
+        return "failed"
+
+    def _gone(self, item: PageItem) -> str:
+        self.stats.gone += 1
+        self.gone.add(item.url)
+        with self.db.session() as session:
+            policy = self._policy(session, item.url)
+            if policy is not None:
+                policy.last_fetch_status = item.status
+                policy.last_fetch_error = f"HTTP {item.status}"
+                policy.gone_since = policy.gone_since or item.fetched_at
+        return "gone"
+
+    def _store(self, session: Session, item: PageItem, parsed: ParsedPage) -> str:
+        now = self.now()
+        doc, lc = parsed.document, parsed.lifecycle
+        source_row = self._source_row(session)
+        policy = self._policy(session, item.url)
+        created = policy is None
+        if policy is None:
+            policy = Policy(
+                source=source_row,
+                url=item.url,
+                first_seen=now,
+                last_seen=now,
+                baseline=self.baselining,
+                first_run_id=self.run_id,
+            )
+            session.add(policy)
+        policy.last_seen = now
+        policy.last_fetch_status = item.status
+        policy.last_fetch_error = ""
+        policy.gone_since = None
+        came_back = policy.removed_at is not None
+        policy.removed_at = None
+        previous = None if created else latest_version(session, policy)
+        if previous is not None and previous.content_hash == doc.content_hash:
+            if came_back:
+                self._refresh(session, policy, lc, quiet=True)
+            return "unchanged"
+
+        version = Version(
+            policy=policy,
+            seq=(previous.seq + 1) if previous else 1,
+            run_id=self.run_id,
+            fetched_at=item.fetched_at,
+            content_hash=doc.content_hash,
+            title=doc.title,
+            text=doc.text,
+            document=document_to_json(doc),
+            lifecycle=lc.to_json(),
+            fields=parsed.fields,
+            http_status=item.status,
+            encoding=item.encoding,
+            etag=item.etag,
+            last_modified=item.last_modified,
+            raw_html_z=Version.compress(item.body or item.text.encode("utf-8")),
+        )
+        session.add(version)
+        self._apply_lifecycle(policy, doc, lc)
+        session.flush()
+        quiet = self._quiet(policy)
+        if previous is None:
+            if not quiet:
+                self._event(
+                    session,
+                    policy,
+                    "new_policy",
+                    f"new_policy:{policy.id}",
+                    f"新发布:{policy.title}",
+                    {"lifecycle": lc.to_json()},
+                    version,
+                )
+        else:
+            self._changed(session, policy, previous, version, doc, lc, quiet)
+        self._link_repeals(session, policy, lc, quiet)
+        self._match_pending_links(session, policy, quiet)
+        self._refresh(session, policy, lc, quiet=quiet)
+        return "new" if previous is None else "changed"
+
+    def _quiet(self, policy: Policy) -> bool:
+        """Baseline pages of a source's first crawl are recorded, not announced."""
+        return policy.baseline and policy.first_run_id == self.run_id
+
+    @staticmethod
+    def _apply_lifecycle(policy: Policy, doc: Document, lc: Lifecycle) -> None:
+        policy.title = doc.title
+        policy.doc_number = lc.doc_number
+        policy.issuer = "、".join(lc.issuers)
+        policy.published = lc.published
+        policy.effective_date, policy.effective_rule = lc.effective.date, lc.effective.rule
+        policy.expires_date, policy.expires_rule = lc.expires.date, lc.expires.rule
+
+    def _refresh(self, session: Session, policy: Policy, lc: Lifecycle, *, quiet: bool) -> None:
+        refresh_status(
+            session,
+            policy,
+            today=self.today,
+            now=self.now(),
+            run_id=self.run_id,
+            subscribers=self.settings.subscribers,
+            soon_days=self.settings.expiring_soon_days,
+            quiet=quiet,
+            lifecycle=lc,
+        )
+
+    def _event(
+        self,
+        session: Session,
+        policy: Policy,
+        type_: str,
+        key: str,
+        summary: str,
+        details: dict[str, Any],
+        version: Version | None = None,
+    ) -> None:
+        record_event(
+            session,
+            policy=policy,
+            type_=type_,
+            dedupe_key=key,
+            summary=summary,
+            details=details,
+            run_id=self.run_id,
+            now=self.now(),
+            subscribers=self.settings.subscribers,
+            version_id=version.id if version else None,
+        )
+
+    def _changed(
+        self,
+        session: Session,
+        policy: Policy,
+        previous: Version,
+        version: Version,
+        doc: Document,
+        lc: Lifecycle,
+        quiet: bool,
+    ) -> None:
+        diff = diff_documents(document_from_json(previous.document), doc)
+        old_lc = lifecycle_from_json(previous.lifecycle)
+        lifecycle_rules: set[str] = set()
+        if (old_lc.expires.date, old_lc.expires.rule) != (lc.expires.date, lc.expires.rule):
+            lifecycle_rules |= {old_lc.expires.rule, lc.expires.rule}
+            if not quiet:
+                old_d, new_d = old_lc.expires.date, lc.expires.date
+                self._event(
+                    session,
+                    policy,
+                    "expiry_changed",
+                    f"expiry_changed:{version.id}",
+                    f"有效期 {old_d or old_lc.expires.rule or '未载明'} → {new_d or lc.expires.rule or '未载明'}",
+                    {
+                        "old_date": old_d.isoformat() if old_d else None,
+                        "new_date": new_d.isoformat() if new_d else None,
+                        "old_rule": old_lc.expires.rule,
+                        "new_rule": lc.expires.rule,
+                        "from_version": previous.seq,
+                        "to_version": version.seq,
+                        "diff": diff.to_json(),
+                    },
+                    version,
+                )
+        if not quiet and not _only_lifecycle_edits(diff, lifecycle_rules - {""}):
+            facts = [f.summary for f in diff.facts]
+            self._event(
+                session,
+                policy,
+                "text_changed",
+                f"text_changed:{version.id}",
+                "；".join(facts[:3]) + (f" 等{len(facts)}处" if len(facts) > 3 else ""),
+                {
+                    "from_version": previous.seq,
+                    "to_version": version.seq,
+                    "articles": [c.ref for c in diff.clauses],
+                    **diff.to_json(),
+                },
+                version,
+            )
+
+    # --- repeals ------------------------------------------------------------------------------
+
+    def _find_target(self, session: Session, policy: Policy, target: RepealTarget) -> tuple[Policy, float, str] | None:
+        others = select(Policy).where(Policy.id != policy.id)
+        if target.doc_number:
+            if target.doc_number == policy.doc_number:
+                return None  # a document cannot repeal itself
+            hit = session.scalar(others.where(Policy.doc_number == target.doc_number).order_by(Policy.id))
+            if hit is not None:
+                return hit, 1.0, "doc_number"
+        key = _title_key(target.title)
+        best: tuple[Policy, float, str] | None = None
+        for candidate in session.scalars(others):
+            if "解读" in candidate.title or "答记者问" in candidate.title:
+                continue
+            if target.doc_number and candidate.doc_number and candidate.doc_number != target.doc_number:
+                continue
+            score = SequenceMatcher(None, key, _title_key(candidate.title), autojunk=False).ratio()
+            if score >= TITLE_MATCH_THRESHOLD and (best is None or score > best[1]):
+                best = (candidate, score, "title")
+        return best
+
+    def _link_repeals(self, session: Session, policy: Policy, lc: Lifecycle, quiet: bool) -> None:
+        for target in lc.repeals:
+            link = session.scalar(
+                select(RepealLink).where(
+                    RepealLink.repealing_policy_id == policy.id,
+                    RepealLink.target_title == target.title,
+                    RepealLink.target_doc_number == target.doc_number,
+                )
+            )
+            if link is None:
+                link = RepealLink(
+                    repealing_policy=policy,
+                    target_title=target.title,
+                    target_doc_number=target.doc_number,
+                    kind=target.kind,
+                    sentence=target.sentence,
+                )
+                session.add(link)
+                session.flush()
+            if link.target_policy_id is None:
+                found = self._find_target(session, policy, target)
+                if found is not None:
+                    self._apply_link(session, link, *found, quiet=quiet)
+
+    def _match_pending_links(self, session: Session, policy: Policy, quiet: bool) -> None:
+        """A repeal read earlier whose target is only now crawled for the first time."""
+        pending = session.scalars(
+            select(RepealLink).where(RepealLink.target_policy_id.is_(None), RepealLink.repealing_policy_id != policy.id)
+        )
+        for link in pending:
+            target = RepealTarget(link.target_title, link.target_doc_number, link.sentence, link.kind)
+            found = self._find_target(session, link.repealing_policy, target)
+            if found is not None and found[0].id == policy.id:
+                self._apply_link(session, link, *found, quiet=quiet)
+
+    def _apply_link(
+        self, session: Session, link: RepealLink, target: Policy, score: float, how: str, *, quiet: bool
+    ) -> None:
+        link.target_policy = target
+        link.match_score = score
+        link.matched_by = how
+        repealer = link.repealing_policy
+        if target.repealed_by_id is not None:
+            return
+        target.repealed_by = repealer
+        session.flush()
+        quiet = quiet or self._quiet(target) or self._quiet(repealer)
+        if not quiet:
+            verb = "修订" if link.kind == "revision" else "废止"
+            self._event(
+                session,
+                target,
+                "repealed",
+                f"repealed:{target.id}:{repealer.id}",
+                f"被《{repealer.title}》{verb}",
+                {
+                    "repealed_by": {
+                        "policy_id": repealer.id,
+                        "title": repealer.title,
+                        "doc_number": repealer.doc_number or None,
+                        "url": repealer.url,
+                    },
+                    "kind": link.kind,
+                    "sentence": link.sentence,
+                    "matched_by": how,
+                    "match_score": round(score, 3),
+                },
+            )
+        latest = latest_version(session, target)
+        if latest is not None:
+            self._refresh(session, target, lifecycle_from_json(latest.lifecycle), quiet=True)
+
+    # --- end of the source's crawl --------------------------------------------------------------
+
+    def finish(self) -> SourceStats:
+        """Confirm removals (only after a complete list crawl) and close the baseline."""
+        lists_complete = self.stats.list_pages > 0 and self.stats.list_failures == 0
+        with self.db.session() as session:
+            source_row = self._source_row(session)
+            for url in sorted(self.gone):
+                policy = self._policy(session, url)
+                if policy is None or policy.removed_at is not None:
+                    continue
+                if not lists_complete or url in self.listed:
+                    # Still listed (a broken link) or lists incomplete: not enough to call it removed.
+                    continue
+                policy.removed_at = self.now()
+                self.stats.removed += 1
+                latest = latest_version(session, policy)
+                if not self._quiet(policy):
+                    self._event(
+                        session,
+                        policy,
+                        "removed",
+                        f"removed:{policy.id}:{latest.id if latest else 0}",
+                        f"页面已撤下(HTTP {policy.last_fetch_status},且不在列表页中)",
+                        {
+                            "http_status": policy.last_fetch_status,
+                            "last_version": latest.seq if latest else None,
+                            "note": "撤下不等于废止;最后一次内容已保留",
+                        },
+                    )
+                if latest is not None:
+                    self._refresh(session, policy, lifecycle_from_json(latest.lifecycle), quiet=True)
+            if self.baselining and lists_complete:
+                source_row.baselined_at = self.now()
+            run = session.get(Run, self.run_id)
+            if run is not None:
+                run.stats = {**(run.stats or {}), self.source.name: self.stats.as_dict()}
+        counts = Counter({k: v for k, v in self.stats.as_dict().items() if isinstance(v, int) and v})
+        log.info("[%s] done: %s", self.source.name, dict(counts))
+        return self.stats
+
+
+def _only_lifecycle_edits(diff: DocumentDiff, rules: set[str]) -> bool:
+    """True when every edited sentence is one that carries a lifecycle rule that changed: such an
+    edit is reported as its lifecycle event (expiry_changed), not a second text_changed."""
+    if not rules or diff.meta or any(c.change != "modified" for c in diff.clauses):
+        return False
+    return all(
+        any(rule and (rule in old or rule in new) for rule in rules)
+        for c in diff.clauses
+        for old, new in c.changed_sentences
+    )

@@ -1,0 +1,367 @@
+"""Lifecycle facts read from a policy's metadata and text: 文号, issuers, dates, effective date,
+expiry, repeals — and the status rules that turn them into 现行有效 / 已废止 / … on a given day.
+
+Only sentences whose subject is the document itself (本办法/本措施/…, or a subject-less 自…之日起
+sentence in the closing provisions) may set this document's dates; a 许可证有效期为3年 elsewhere in
+the text is about something else.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import cn2an
+
+from monitor.normalise import fold, split_sentences
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千"
+_NUM = rf"(?:\d+|[{_CN_DIGITS}]+)"
+DATE_CN = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+_DATE_CN_RE = re.compile(DATE_CN)
+_DATE_ISO_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+DOC_NUMBER_RE = re.compile(
+    r"(?<![\u4e00-\u9fff])?([\u4e00-\u9fff]{1,12}?)\s*[〔\[(（［【﹝]\s*((?:19|20)\d{2})\s*[〕\])）］】﹞]\s*第?\s*(\d{1,4})\s*号"
+)
+_DOCNO_IN_PARENS = re.compile(r"^\s*[(（]([^()（）]{2,30}?号)[)）]")
+
+SELF_SUBJECT = re.compile(
+    r"本(?:实施细则|实施办法|管理办法|若干措施|若干规定|办法|措施|细则|规定|通知|意见|方案|政策|决定|规则|指引|计划|文件|条例|规范)"
+    r"|若干措施|若干意见"
+)
+# Validity sentences about something other than this document.
+OTHER_SUBJECT = re.compile(r"许可证?|证书|证照|资格|资质|认定|备案|协议|合同|批准文件|授权|牌照|有效期内")
+
+EFFECTIVE_ON_DATE = re.compile(r"自\s*" + DATE_CN + r"\s*起(?:正式)?(?:施行|实施|执行|生效|试行)")
+EFFECTIVE_ON_EVENT = re.compile(
+    r"自\s*(印发|发布|公布|颁布|下发|签发|修订|公告|印发实施)\s*之日(?:起)?"
+    rf"(?:\s*({_NUM})\s*(?:日|天)后)?(?:正式)?(?:施行|实施|执行|生效|试行)"
+)
+EXPIRES_ON = re.compile(r"(?:有效期(?:至|到|截至)|(?<![\d年月日])至)\s*" + DATE_CN + r"\s*(止|结束|截止|废止|失效)?")
+EXPIRES_AFTER = re.compile(
+    rf"(?:有效期(?:为|暂定为|暂定)?|(?:施行|试行|实施)(?:期|期限)?(?:为)?)\s*({_NUM})\s*(年|个月)"
+)
+REPEAL_VERB = re.compile(
+    r"(?<![不未])(?:同时|即行|予以|一并|自行|同步)?(?:废止|作废|失效)|(?<!不)(?:不再执行|停止执行)|以本\S{0,4}为准"
+)
+NEGATED = re.compile(r"不废止|未废止|不停止执行|不予废止|继续有效|仍然有效")
+REVISES = re.compile(r"(?:特|现)?修订《([^《》]{4,120})》")
+NOT_A_REPEAL_BEFORE = re.compile(r"(?:根据|依据|依照|按照|参照|结合|落实|贯彻|对照|按)\s*$")
+TITLE_RE = re.compile(r"《([^《》]{2,120})》")
+INTERPRETER = re.compile(r"(?:本\S{1,6}|若干措施)?由(.{2,40}?)(?:会同.{0,30}?)?负责(?:政策)?解释")
+
+
+class Status(StrEnum):
+    NOT_YET_EFFECTIVE = "尚未生效"
+    IN_FORCE = "现行有效"
+    EXPIRING_SOON = "即将失效"
+    EXPIRED = "已失效"
+    REPEALED = "已废止"
+    AMENDED = "已被修订"
+    WITHDRAWN = "已撤下"
+    UNKNOWN = "未知"
+
+
+class StatusSource(StrEnum):
+    OFFICIAL_LABEL = "official_label"
+    INFERRED_CLAUSE = "inferred_clause"
+    SITE = "site"
+    PRESUMED = "default_presumed"
+
+
+@dataclass(frozen=True, slots=True)
+class DateRule:
+    date: date | None
+    rule: str  # the sentence fragment the date was read from, kept when the anchor is unknown
+
+    def to_json(self) -> dict[str, Any]:
+        return {"date": self.date.isoformat() if self.date else None, "rule": self.rule or None}
+
+
+@dataclass(frozen=True, slots=True)
+class RepealTarget:
+    title: str
+    doc_number: str
+    sentence: str
+    kind: str = "repeal"  # "repeal" or "revision"
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    title: str = ""
+    doc_number: str = ""
+    issuers: tuple[str, ...] = ()
+    written: date | None = None  # 成文日期
+    published: date | None = None  # 发布日期 / PubDate
+    effective: DateRule = DateRule(None, "")
+    expires: DateRule = DateRule(None, "")
+    repeals: tuple[RepealTarget, ...] = ()
+    official_status: str = ""  # 有效性 label as printed on the page, e.g. 有效 / 失效
+    official_repeal_date: date | None = None  # 废止日期
+    trial: bool = False  # 试行
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "doc_number": self.doc_number or None,
+            "issuers": list(self.issuers),
+            "written": _iso(self.written),
+            "published": _iso(self.published),
+            "effective": self.effective.to_json(),
+            "expires": self.expires.to_json(),
+            "repeals": [asdict(r) for r in self.repeals],
+            "official_status": self.official_status or None,
+            "official_repeal_date": _iso(self.official_repeal_date),
+            "trial": self.trial,
+        }
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _date_or_none(value: object) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def lifecycle_from_json(data: Mapping[str, Any]) -> Lifecycle:
+    """Inverse of Lifecycle.to_json, for status rules over stored versions."""
+
+    def rule(part: Mapping[str, Any] | None) -> DateRule:
+        part = part or {}
+        return DateRule(_date_or_none(part.get("date")), part.get("rule") or "")
+
+    return Lifecycle(
+        title=data.get("title", ""),
+        doc_number=data.get("doc_number") or "",
+        issuers=tuple(data.get("issuers", ())),
+        written=_date_or_none(data.get("written")),
+        published=_date_or_none(data.get("published")),
+        effective=rule(data.get("effective")),
+        expires=rule(data.get("expires")),
+        repeals=tuple(RepealTarget(**r) for r in data.get("repeals", ())),
+        official_status=data.get("official_status") or "",
+        official_repeal_date=_date_or_none(data.get("official_repeal_date")),
+        trial=bool(data.get("trial")),
+    )
+
+
+def to_int(token: str) -> int:
+    return int(token) if token.isdigit() else int(cn2an.cn2an(token, "smart"))
+
+
+def parse_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    text = fold(text)
+    for regex in (_DATE_CN_RE, _DATE_ISO_RE):
+        m = regex.search(text)
+        if m:
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    return None
+
+
+def normalise_doc_number(text: str) -> str:
+    """京技管发[2025] 4号 → 京技管发〔2025〕4号; "" when the text holds no 文号."""
+    m = DOC_NUMBER_RE.search(fold(text).replace(" ", ""))
+    return f"{m.group(1)}〔{m.group(2)}〕{m.group(3)}号" if m else ""
+
+
+def add_years(d: date, years: int) -> date:
+    year = d.year + years
+    return d.replace(year=year, day=min(d.day, calendar.monthrange(year, d.month)[1]))
+
+
+def add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def _about_this_document(sentence: str) -> bool:
+    if SELF_SUBJECT.search(sentence):
+        return True
+    # 东城: "本措施由…负责解释。自印发之日起30日后施行,…" — the subject is elided.
+    return sentence.lstrip("0123456789.、()（）一二三四五六七八九十第条 ").startswith("自")
+
+
+def _validity_sentences(sentences: list[str]) -> list[str]:
+    return [s for s in sentences if _about_this_document(s) and not OTHER_SUBJECT.search(_before_validity(s))]
+
+
+def _before_validity(sentence: str) -> str:
+    """The words in front of the first validity phrase: where a licence or certificate would be named."""
+    idx = min((i for i in (sentence.find("有效期"), sentence.find("施行")) if i >= 0), default=len(sentence))
+    return sentence[:idx]
+
+
+def _effective(sentences: list[str], written: date | None, published: date | None) -> DateRule:
+    for s in sentences:
+        m = EFFECTIVE_ON_DATE.search(s)
+        if m:
+            return DateRule(date(int(m.group(1)), int(m.group(2)), int(m.group(3))), m.group(0))
+        m = EFFECTIVE_ON_EVENT.search(s)
+        if m:
+            event, offset = m.group(1), m.group(2)
+            # 印发/签发/下发/修订 date from the signature (成文日期); 发布/公布 from the publication.
+            anchor = published if event in {"发布", "公布", "公告"} else written
+            if anchor is None:
+                return DateRule(None, m.group(0))
+            days = to_int(offset) if offset else 0
+            return DateRule(anchor + timedelta(days=days), m.group(0))
+    return DateRule(None, "")
+
+
+def _expires(sentences: list[str], effective: DateRule) -> tuple[DateRule, bool]:
+    trial = False
+    for s in sentences:
+        trial = trial or "试行" in s
+        m = EXPIRES_ON.search(s)
+        if m and ("有效期" in m.group(0) or m.group(4) or "施行" in s or "执行" in s):
+            return DateRule(date(int(m.group(1)), int(m.group(2)), int(m.group(3))), m.group(0)), trial
+        m = EXPIRES_AFTER.search(s)
+        if m:
+            n, unit = to_int(m.group(1)), m.group(2)
+            if effective.date is None:
+                return DateRule(None, m.group(0)), trial
+            end = add_years(effective.date, n) if unit == "年" else add_months(effective.date, n)
+            # "有效期三年" from 2025-05-18 runs to 2028-05-17 inclusive.
+            return DateRule(end - timedelta(days=1), m.group(0)), trial
+    return DateRule(None, ""), trial
+
+
+def _repeals(sentences: list[str]) -> list[RepealTarget]:
+    out: list[RepealTarget] = []
+    for s in sentences:
+        for m in REVISES.finditer(s):
+            number = _number_after(s, m.end())
+            out.append(RepealTarget(m.group(1), number, s, "revision"))
+        if NEGATED.search(s) or "中华人民共和国" in s:
+            continue
+        for clause in re.split(r"[,，;；]", s):
+            verb = REPEAL_VERB.search(clause)
+            if not verb or verb.group(0).startswith("以本"):
+                continue
+            for t in TITLE_RE.finditer(clause[: verb.start()]):
+                if NOT_A_REPEAL_BEFORE.search(clause[: t.start()]) or REVISES.search(clause[: t.end()]):
+                    continue
+                out.append(RepealTarget(t.group(1), _number_after(clause, t.end()), s))
+    return list(dict.fromkeys(out))
+
+
+def _number_after(text: str, pos: int) -> str:
+    m = _DOCNO_IN_PARENS.match(text[pos:])
+    return normalise_doc_number(m.group(1)) if m else ""
+
+
+def extract(
+    title: str,
+    text: str,
+    meta: Mapping[str, str] | None = None,
+    published: date | None = None,
+) -> Lifecycle:
+    """Read the lifecycle of one policy. `meta` holds info-table fields (发文字号, 发文机关, 成文日期,
+    发布日期, 实施日期, 废止日期, 有效性) and gov meta tags (PubDate, ContentSource)."""
+    meta = {k: fold(v) for k, v in (meta or {}).items() if v and fold(v) not in {"", "----", "--", "无"}}
+    text = fold(text)
+    sentences = [s for line in text.split("\n") for s in split_sentences(line)]
+    doc_number = normalise_doc_number(meta.get("发文字号", ""))
+    issuers = _issuers(meta, sentences)
+    written = parse_date(meta.get("成文日期"))
+    published = parse_date(meta.get("发布日期")) or published or parse_date(meta.get("PubDate"))
+    validity = _validity_sentences(sentences)
+    effective = _effective(validity, written, published)
+    if meta.get("实施日期"):
+        effective = DateRule(parse_date(meta["实施日期"]), "[实施日期] " + meta["实施日期"])
+    expires, trial = _expires(validity, effective)
+    return Lifecycle(
+        title=fold(title),
+        doc_number=doc_number,
+        issuers=issuers,
+        written=written,
+        published=published,
+        effective=effective,
+        expires=expires,
+        repeals=tuple(_repeals(sentences)),
+        official_status=meta.get("有效性", ""),
+        official_repeal_date=parse_date(meta.get("废止日期")),
+        trial=trial or "试行" in title,
+    )
+
+
+def _issuers(meta: Mapping[str, str], sentences: list[str]) -> tuple[str, ...]:
+    for key in ("发文机关", "发文机构", "ContentSource"):
+        if meta.get(key):
+            names = [*re.split(r"[、,，;；\s]+", meta[key]), *re.split(r"[、,，;；\s]+", meta.get("联合发文单位", ""))]
+            return tuple(dict.fromkeys(n for n in names if n))
+    for s in reversed(sentences):
+        m = INTERPRETER.search(s)
+        if m:
+            return tuple(dict.fromkeys(n for n in re.split(r"[、]", m.group(1)) if n))
+    return ()
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFacts:
+    """What is known about a policy beyond its own text, for the status rules."""
+
+    repealed_by: str = ""  # title of the repealing policy
+    repeal_sentence: str = ""
+    repeal_kind: str = ""  # "repeal" or "revision"
+    withdrawn: bool = False  # gone from its site (404/410 and off its list pages)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyStatus:
+    status: Status
+    source: StatusSource
+    evidence: str
+    since: date | None = None
+    presumed: bool = field(default=False)
+
+
+_OFFICIAL_INVALID = re.compile(r"失效|废止|无效")
+
+
+def compute_status(lc: Lifecycle, facts: StatusFacts, today: date, soon_days: int = 30) -> PolicyStatus:
+    """Rank: official label > repeal/expiry read from text > site state > presumption."""
+    if lc.official_status and _OFFICIAL_INVALID.search(lc.official_status):
+        return PolicyStatus(Status.EXPIRED, StatusSource.OFFICIAL_LABEL, f"[有效性] {lc.official_status}")
+    if lc.official_repeal_date and lc.official_repeal_date <= today:
+        return PolicyStatus(Status.REPEALED, StatusSource.OFFICIAL_LABEL, "[废止日期]", lc.official_repeal_date)
+    if facts.repealed_by:
+        status = Status.AMENDED if facts.repeal_kind == "revision" else Status.REPEALED
+        return PolicyStatus(status, StatusSource.INFERRED_CLAUSE, facts.repeal_sentence)
+    if lc.expires.date and lc.expires.date < today:
+        return PolicyStatus(Status.EXPIRED, StatusSource.INFERRED_CLAUSE, lc.expires.rule, lc.expires.date)
+    if lc.effective.date and lc.effective.date > today:
+        return PolicyStatus(
+            Status.NOT_YET_EFFECTIVE, StatusSource.INFERRED_CLAUSE, lc.effective.rule, lc.effective.date
+        )
+    if facts.withdrawn:
+        return PolicyStatus(Status.WITHDRAWN, StatusSource.SITE, "页面已从网站撤下")
+    if lc.expires.date and (lc.expires.date - today).days <= soon_days:
+        return PolicyStatus(Status.EXPIRING_SOON, StatusSource.INFERRED_CLAUSE, lc.expires.rule, lc.expires.date)
+    if lc.official_status:
+        return PolicyStatus(Status.IN_FORCE, StatusSource.OFFICIAL_LABEL, f"[有效性] {lc.official_status}")
+    if lc.effective.date:
+        return PolicyStatus(Status.IN_FORCE, StatusSource.INFERRED_CLAUSE, lc.effective.rule, lc.effective.date)
+    return PolicyStatus(Status.IN_FORCE, StatusSource.PRESUMED, "未见废止或到期信息", presumed=True)
+
+
+def today_in_shanghai(now: datetime | None = None) -> date:
+    from zoneinfo import ZoneInfo
+
+    return (now or datetime.now(ZoneInfo("Asia/Shanghai"))).astimezone(ZoneInfo("Asia/Shanghai")).date()

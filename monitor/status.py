@@ -1,0 +1,111 @@
+"""Status of a stored policy on a given day, and the time-based events (taking_effect,
+expiring_soon, expired) raised when it crosses a boundary — each exactly once per transition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.config import Subscriber
+from monitor.events import record_event
+from monitor.lifecycle import Lifecycle, Status, StatusFacts, compute_status, lifecycle_from_json
+from monitor.store.models import Policy, RepealLink, Version
+
+# Transitions announced by the clock. Repeals and removals have their own events.
+_TIME_EVENTS = {
+    Status.IN_FORCE: "taking_effect",
+    Status.EXPIRING_SOON: "expiring_soon",
+    Status.EXPIRED: "expired",
+}
+
+
+def latest_version(session: Session, policy: Policy) -> Version | None:
+    return session.scalar(select(Version).where(Version.policy_id == policy.id).order_by(Version.seq.desc()).limit(1))
+
+
+def status_facts(session: Session, policy: Policy) -> StatusFacts:
+    if policy.repealed_by is None:
+        return StatusFacts(withdrawn=policy.removed_at is not None)
+    link = session.scalar(
+        select(RepealLink).where(
+            RepealLink.target_policy_id == policy.id, RepealLink.repealing_policy_id == policy.repealed_by_id
+        )
+    )
+    return StatusFacts(
+        repealed_by=policy.repealed_by.title,
+        repeal_sentence=link.sentence if link else "",
+        repeal_kind=link.kind if link else "repeal",
+        withdrawn=policy.removed_at is not None,
+    )
+
+
+def refresh_status(
+    session: Session,
+    policy: Policy,
+    *,
+    today: date,
+    now: datetime,
+    run_id: int | None,
+    subscribers: Sequence[Subscriber],
+    soon_days: int,
+    quiet: bool = False,
+    lifecycle: Lifecycle | None = None,
+) -> None:
+    if lifecycle is None:
+        version = latest_version(session, policy)
+        if version is None:
+            return
+        lifecycle = lifecycle_from_json(version.lifecycle)
+    new = compute_status(lifecycle, status_facts(session, policy), today, soon_days)
+    old_status = policy.status
+    policy.status = new.status.value
+    policy.status_source = new.source.value + (" (presumed)" if new.presumed else "")
+    policy.status_evidence = new.evidence
+    policy.status_since = new.since
+    if quiet or old_status == new.status.value or new.status not in _TIME_EVENTS:
+        return
+    # 即将失效 → 现行有效 after an extension is not "taking effect": that is an expiry_changed.
+    if new.status is Status.IN_FORCE and old_status != Status.NOT_YET_EFFECTIVE.value:
+        return
+    type_ = _TIME_EVENTS[new.status]
+    boundary = lifecycle.effective.date if type_ == "taking_effect" else lifecycle.expires.date
+    summary = {
+        "taking_effect": f"自{boundary}起施行",
+        "expiring_soon": f"将于{boundary}到期({lifecycle.expires.rule})",
+        "expired": f"已于{boundary}到期失效",
+    }[type_]
+    record_event(
+        session,
+        policy=policy,
+        type_=type_,
+        dedupe_key=f"{type_}:{policy.id}:{boundary}",
+        summary=summary,
+        details={
+            "date": boundary.isoformat() if boundary else None,
+            "from_status": old_status,
+            "to_status": new.status.value,
+            "evidence": new.evidence,
+        },
+        run_id=run_id,
+        now=now,
+        subscribers=subscribers,
+    )
+
+
+def apply_time_transitions(
+    session: Session,
+    *,
+    today: date,
+    now: datetime,
+    run_id: int | None,
+    subscribers: Sequence[Subscriber],
+    soon_days: int,
+) -> None:
+    """Run on every run, even when no page changed: the calendar moves on its own."""
+    for policy in session.scalars(select(Policy).order_by(Policy.id)):
+        refresh_status(
+            session, policy, today=today, now=now, run_id=run_id, subscribers=subscribers, soon_days=soon_days
+        )

@@ -1,0 +1,177 @@
+"""The schema. Every change here needs an Alembic revision in monitor/store/migrations/versions."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    region: Mapped[str] = mapped_column(String(120), default="")
+    # Set when the first complete crawl of the source has been stored: before that every policy
+    # found is a baseline and raises no alert.
+    baselined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    policies: Mapped[list[Policy]] = relationship(back_populates="source")
+
+
+class Policy(Base):
+    __tablename__ = "policies"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(String(1000))
+    title: Mapped[str] = mapped_column(Text, default="")
+    doc_number: Mapped[str] = mapped_column(String(120), default="", index=True)
+    issuer: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[date | None] = mapped_column(Date)
+    effective_date: Mapped[date | None] = mapped_column(Date)
+    effective_rule: Mapped[str] = mapped_column(Text, default="")
+    expires_date: Mapped[date | None] = mapped_column(Date)
+    expires_rule: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="未知")
+    status_source: Mapped[str] = mapped_column(String(40), default="")
+    status_evidence: Mapped[str] = mapped_column(Text, default="")
+    status_since: Mapped[date | None] = mapped_column(Date)
+    repealed_by_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Last fetch outcome: HTTP status, or 0 for a network failure; error text when it failed.
+    last_fetch_status: Mapped[int] = mapped_column(Integer, default=0)
+    last_fetch_error: Mapped[str] = mapped_column(Text, default="")
+    # First 404/410 seen; a removal is only confirmed (removed_at) when the page is also gone
+    # from every list page of a complete list crawl. A 5xx or timeout never counts.
+    gone_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Found during its source's first crawl: recorded silently, never announced as new.
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+    source: Mapped[Source] = relationship(back_populates="policies")
+    versions: Mapped[list[Version]] = relationship(back_populates="policy", order_by="Version.seq")
+    repealed_by: Mapped[Policy | None] = relationship(remote_side=[id])
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("policy_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # canonical normalised text
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)  # title, meta, clauses
+    lifecycle: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)  # raw meta tags + info block
+    http_status: Mapped[int] = mapped_column(Integer)
+    encoding: Mapped[str] = mapped_column(String(40), default="")
+    etag: Mapped[str] = mapped_column(String(200), default="")
+    last_modified: Mapped[str] = mapped_column(String(100), default="")
+    raw_html_z: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed response body
+
+    policy: Mapped[Policy] = relationship(back_populates="versions")
+
+    @property
+    def raw_html(self) -> bytes:
+        return zlib.decompress(self.raw_html_z)
+
+    @staticmethod
+    def compress(body: bytes) -> bytes:
+        return zlib.compress(body, 6)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running, ok, partial, failed
+    # Per source: pages fetched / unchanged / changed / new / failed, list pages, errors.
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_run", "run_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # One event per transition: a repeated or resumed run hits this constraint instead of a duplicate.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+
+    policy: Mapped[Policy] = relationship()
+
+
+class RepealLink(Base):
+    """A repeal/revision named in a policy's text, matched to a stored policy when one is found."""
+
+    __tablename__ = "repeal_links"
+    __table_args__ = (UniqueConstraint("repealing_policy_id", "target_title", "target_doc_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repealing_policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    target_title: Mapped[str] = mapped_column(Text)
+    target_doc_number: Mapped[str] = mapped_column(String(120), default="")
+    kind: Mapped[str] = mapped_column(String(20), default="repeal")
+    sentence: Mapped[str] = mapped_column(Text, default="")
+    target_policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"), index=True)
+    match_score: Mapped[float | None] = mapped_column()
+    matched_by: Mapped[str] = mapped_column(String(20), default="")  # doc_number / title
+
+    repealing_policy: Mapped[Policy] = relationship(foreign_keys=[repealing_policy_id])
+    target_policy: Mapped[Policy | None] = relationship(foreign_keys=[target_policy_id])
+
+
+class Alert(Base):
+    """Outbox row: one alert of one event to one subscriber, written with the event."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("event_id", "subscriber"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    subscriber: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending/sending/sent/failed
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    event: Mapped[Event] = relationship()

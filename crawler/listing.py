@@ -97,7 +97,10 @@ def discover(html: str, url: str, *, allows, link_selector: str | None = None) -
     seen: set[str] = set()
 
     def add(href: str, title: str, date: str) -> None:
-        target = _canonical(urljoin(base, href.strip()))
+        href = href.strip()
+        if href.startswith("//") and "." not in href[2:].split("/", 1)[0]:
+            href = "/" + href.lstrip("/")  # 朝阳's "//affair/file/…" is a path, not a host
+        target = _canonical(urljoin(base, href))
         if not target.startswith(("http://", "https://")) or target in seen or target == _canonical(url):
             return
         if ATTACHMENT_EXT.search(target) or not allows(target):
@@ -114,7 +117,7 @@ def discover(html: str, url: str, *, allows, link_selector: str | None = None) -
             add(href, (a.get("title") or element_text(a)).strip(), _row_date(a))
     for script in root.iter("script"):
         for href, rest in _DOC_WRITE_HREF.findall(script.text or ""):
-            title = re.sub(r"<[^>]+>|['\"+);]", "", rest).strip()
+            title = re.sub(r"<[^>]*>?|['\"+);\\]", "", rest.split(">", 1)[-1]).strip()
             add(href, title, "")
 
     pages = {_canonical(u) for u in _page_urls(html, base)}

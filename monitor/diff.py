@@ -106,17 +106,22 @@ class DocumentDiff:
         }
 
 
+# Numbers are compared whole: 1500 → 2000 reads as one replaced amount, not "15" → "20" + "00".
+_TOKEN = re.compile(r"\d+(?:\.\d+)?%?|[A-Za-z]+|.", re.S)
+
+
 def char_segments(old: str, new: str) -> tuple[Segment, ...]:
-    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
     out: list[Segment] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            out.append(Segment("equal", old[i1:i2]))
+            out.append(Segment("equal", "".join(a[i1:i2])))
             continue
         if i2 > i1:
-            out.append(Segment("delete", old[i1:i2]))
+            out.append(Segment("delete", "".join(a[i1:i2])))
         if j2 > j1:
-            out.append(Segment("insert", new[j1:j2]))
+            out.append(Segment("insert", "".join(b[j1:j2])))
     return tuple(out)
 
 

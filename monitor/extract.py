@@ -200,8 +200,8 @@ def read_info(root: lxml.html.HtmlElement, skip: etree._Element | None = None) -
         label = INFO_LABELS[match.group(1)]
         if label in info:
             continue
-        full = element_text(el)
-        value = _LABEL_RE.sub("", full.replace("\u3000", ""), count=1).strip()
+        full = element_text(el).replace("\u3000", " ")
+        value = _label_prefix(match.group(1)).sub("", full, count=1).strip()
         if not value:
             sibling = el.getnext()
             value = element_text(sibling) if sibling is not None else (el.tail or "").strip()
@@ -209,6 +209,11 @@ def read_info(root: lxml.html.HtmlElement, skip: etree._Element | None = None) -
         if len(value) <= 120:
             info[label] = "" if value in _EMPTY_VALUE else value
     return {k: v for k, v in info.items() if v}
+
+
+def _label_prefix(label: str) -> re.Pattern[str]:
+    """The label as printed, with any spacing inside it ("成 文 日 期："), plus brackets and colon."""
+    return re.compile(r"^[\s\[【]*" + r"\s*".join(map(re.escape, label)) + r"[\s\]】]*[:：]?\s*")
 
 
 def find_body(root: lxml.html.HtmlElement, selector: str | None = None) -> tuple[etree._Element | None, str]:

@@ -54,6 +54,8 @@ NEGATED = re.compile(r"不废止|未废止|不停止执行|不予废止|继续�
 REVISES = re.compile(r"(?:特|现)?修订《([^《》]{4,120})》")
 NOT_A_REPEAL_BEFORE = re.compile(r"(?:根据|依据|依照|按照|参照|结合|落实|贯彻|对照|按)\s*$")
 TITLE_RE = re.compile(r"《([^《》]{2,120})》")
+_TITLES_AND_NUMBERS = re.compile(r"《[^《》]*》|[(（][^()（）]{0,40}?号[)）]|[和及与、]|以及|等\d*件?(?:文件)?")
+_REPEAL_GAP = re.compile(r"(?:自.{0,30}?(?:之日)?起)?(?:均|也|亦)?")
 INTERPRETER = re.compile(r"(?:本\S{1,6}|若干措施)?由(.{2,40}?)(?:会同.{0,30}?)?负责(?:政策)?解释")
 
 
@@ -253,6 +255,11 @@ def _repeals(sentences: list[str]) -> list[RepealTarget]:
                 continue
             for t in TITLE_RE.finditer(clause[: verb.start()]):
                 if NOT_A_REPEAL_BEFORE.search(clause[: t.start()]) or REVISES.search(clause[: t.end()]):
+                    continue
+                # The title must be what the verb applies to: only other titles, 文号 and fillers
+                # ("同时", "自本办法施行之日起") may stand between them. "符合《X》条件的企业不再
+                # 执行原标准" does not repeal X.
+                if not _REPEAL_GAP.fullmatch(_TITLES_AND_NUMBERS.sub("", clause[t.end() : verb.start()])):
                     continue
                 out.append(RepealTarget(t.group(1), _number_after(clause, t.end()), s))
     return list(dict.fromkeys(out))

@@ -1,0 +1,64 @@
+"""Shared fixtures. Database tests run on SQLite always and on PostgreSQL whenever it is reachable
+(in CI, where CI=true, an unreachable PostgreSQL is a failure, not a skip)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from monitor.store.db import Database
+
+PG_URL = os.environ.get("POLICYWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+_PG_PROBLEM = _pg_reachable()
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    if _PG_PROBLEM and os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL must be reachable in CI at {PG_URL}: {_PG_PROBLEM}")
+    return _PG_PROBLEM is None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'policywatch.db'}"
+        return
+    if not pg_available:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {_PG_PROBLEM}")
+    # A schema per test keeps tests independent; search_path points the app at it.
+    schema = f"pw_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    database.upgrade()
+    yield database
+    database.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -10,7 +10,9 @@ from scrapy.crawler import Crawler
 from crawler.items import ListPageItem, PageItem
 from monitor.config import Settings
 from monitor.ingest import Ingestor
-from monitor.store.db import Database
+from monitor.lifecycle import today_in_shanghai
+from monitor.store.db import Database, resolve_database_url
+from monitor.store.models import Run
 
 
 class IngestPipeline:
@@ -25,17 +27,27 @@ class IngestPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
+        # `policywatch run` sets these; a bare `scrapy crawl policy` falls back to the defaults
+        # ($POLICYWATCH_DATABASE_URL or ./policywatch.db, a run row of its own, today in Shanghai).
         s = crawler.settings
+        today = s.get("POLICYWATCH_TODAY")
         return cls(
             crawler,
-            s.get("POLICYWATCH_DB_URL"),
+            s.get("POLICYWATCH_DB_URL") or resolve_database_url(),
             s.getint("POLICYWATCH_RUN_ID"),
             s.get("POLICYWATCH_SETTINGS") or Settings(),
-            date.fromisoformat(s.get("POLICYWATCH_TODAY")),
+            date.fromisoformat(today) if today else today_in_shanghai(),
         )
 
     def open_spider(self) -> None:
         self.db = Database(self.db_url)
+        if not self.run_id:
+            self.db.upgrade()
+            with self.db.session() as session:
+                run = Run(started_at=datetime.now(UTC), status="running", stats={})
+                session.add(run)
+                session.flush()
+                self.run_id = run.id
         spider = self.crawler.spider
         self.ingestor = Ingestor(
             self.db,

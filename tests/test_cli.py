@@ -38,8 +38,9 @@ def test_demo_then_events_json_show_exactly_the_planted_changes(tmp_path: Path) 
 
 def test_bad_sources_file_exits_2_naming_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "sources.yaml"
-    bad.write_text("- name: ok\n  start_urls: [http://127.0.0.1:9/]\n- name: broken\n  start_urls: [ftp://x]\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "- name: ok\n  start_urls: [http://127.0.0.1:9/]\n- name: broken\n  start_urls: [ftp://x]\n", encoding="utf-8"
+    )
     done = pw("run", "--sources", str(bad), "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert done.returncode == 2
     assert f"{bad}:3" in done.stderr and "ftp://x" in done.stderr

@@ -21,8 +21,10 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
     report_dir = tmp_path / "report"
     with DemoServer() as server, WebhookReceiver() as hook:
         sources = parse_sources(server.site.sources_yaml(server.base_url))
-        settings = Settings(subscribers=(Subscriber("ops", (hook.url.replace("http", "json", 1) + "/a",)),),
-                            report_base_url="https://reports.example/pw")
+        settings = Settings(
+            subscribers=(Subscriber("ops", (hook.url.replace("http", "json", 1) + "/a",)),),
+            report_base_url="https://reports.example/pw",
+        )
         first = run_once(db, sources, settings, report_dir=report_dir, scrapy_overrides=DEMO_SCRAPY)
         assert first.status == "ok", first.source_stats
         assert sum(s["new"] for s in first.source_stats.values()) == 20
@@ -35,12 +37,19 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
         with db.session() as s:
             events = list(s.scalars(select(Event).where(Event.run_id == second.run_id)))
             got = {(e.type, e.policy.title) for e in events}
-            assert got == {(t, expected[t]) for t in ("text_changed", "new_policy", "repealed", "expiry_changed", "removed")}
+            assert got == {
+                (t, expected[t]) for t in ("text_changed", "new_policy", "repealed", "expiry_changed", "removed")
+            }
             by_type = {e.type: e for e in events}
             text = by_type["text_changed"].details
             assert text["articles"] == ["二、 第五条"]
-            assert {"kind": "amount_changed", "where": "二、 第五条", "old": "最高1500万元", "new": "最高2000万元",
-                    "summary": "二、 第五条: 最高1500万元 → 最高2000万元"} in text["facts"]
+            assert {
+                "kind": "amount_changed",
+                "where": "二、 第五条",
+                "old": "最高1500万元",
+                "new": "最高2000万元",
+                "summary": "二、 第五条: 最高1500万元 → 最高2000万元",
+            } in text["facts"]
             assert by_type["repealed"].details["repealed_by"]["title"] == expected["new_policy"]
             assert by_type["expiry_changed"].details["old_date"] == "2027-12-31"
             assert by_type["expiry_changed"].details["new_date"] == "2028-12-31"

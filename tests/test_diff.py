@@ -32,7 +32,9 @@ def test_inserted_article_is_one_addition_not_a_rewrite_of_the_rest() -> None:
     renumbered = body
     for old, new in reversed(list(zip(numbers, [*numbers[1:], "十六"], strict=False))):
         renumbered = renumbered.replace(f"第{old}条", f"第{new}条")
-    renumbered = renumbered.replace("第五条 支持工业互联网平台建设", "第四条 支持新型工业网络建设。 第五条 支持工业互联网平台建设")
+    renumbered = renumbered.replace(
+        "第五条 支持工业互联网平台建设", "第四条 支持新型工业网络建设。 第五条 支持工业互联网平台建设"
+    )
     diff = diff_documents(seed_doc(1), seed_doc(1, renumbered))
     changes = [(c.change, c.new_label) for c in diff.clauses]
     assert changes == [("added", "第四条")]

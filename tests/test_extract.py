@@ -52,22 +52,33 @@ def test_info_block_layouts(info_html: str) -> None:
 
 
 def test_official_status_labels_are_kept() -> None:
-    html = page("", '<ul class="doc-info"><li>[有效性]<span>失效</span></li><li>[废止日期]<span>2026-01-01</span></li></ul>'
-                '<div id="mainText"><p>第一条 正文。</p></div>')
+    html = page(
+        "",
+        '<ul class="doc-info"><li>[有效性]<span>失效</span></li><li>[废止日期]<span>2026-01-01</span></li></ul>'
+        '<div id="mainText"><p>第一条 正文。</p></div>',
+    )
     p = extract_page(html, "http://x/")
     assert p.info["有效性"] == "失效" and p.info["废止日期"] == "2026-01-01"
 
 
 def test_span_split_clauses_are_read_whole() -> None:
-    html = page("", '<div class="view TRS_UEDITOR"><p><span>本办法自发布之日起施行。</span><span>《北京市某规定》（京中医政字'
-                '<span>[2009]59</span>号）同</span><span>时废止。</span></p><p>打印本页</p></div>')
+    html = page(
+        "",
+        '<div class="view TRS_UEDITOR"><p><span>本办法自发布之日起施行。</span><span>《北京市某规定》（京中医政字'
+        "<span>[2009]59</span>号）同</span><span>时废止。</span></p><p>打印本页</p></div>",
+    )
     p = extract_page(html, "http://x/")
     assert p.blocks == ("本办法自发布之日起施行。《北京市某规定》（京中医政字[2009]59号）同时废止。",)
 
 
 def test_fallback_extraction_when_no_known_container() -> None:
-    body = "".join(f"<p>第{n}条 支持企业开展技术创新,给予最高{n}00万元资金支持,具体办法另行制定并向社会公布。</p>" for n in "一二三四五")
-    html = page("<title>某某措施_某网站</title>", f'<div class="nav"><a href="/">首页</a></div><div class="wrap">{body}</div>')
+    body = "".join(
+        f"<p>第{n}条 支持企业开展技术创新,给予最高{n}00万元资金支持,具体办法另行制定并向社会公布。</p>"
+        for n in "一二三四五"
+    )
+    html = page(
+        "<title>某某措施_某网站</title>", f'<div class="nav"><a href="/">首页</a></div><div class="wrap">{body}</div>'
+    )
     p = extract_page(html, "http://x/")
     assert p.body_found_by == "fallback"
     assert any("第三条" in b for b in p.blocks)
@@ -75,8 +86,11 @@ def test_fallback_extraction_when_no_known_container() -> None:
 
 
 def test_attachments_are_listed() -> None:
-    html = page("", '<div class="TRS_UEDITOR"><p>正文内容。</p><p class="insertfileTag"><a appendix="true" '
-                'href="./P020260601322559475097.pdf">附件1.pdf</a></p><a href="W0201.docx">附件2</a></div>')
+    html = page(
+        "",
+        '<div class="TRS_UEDITOR"><p>正文内容。</p><p class="insertfileTag"><a appendix="true" '
+        'href="./P020260601322559475097.pdf">附件1.pdf</a></p><a href="W0201.docx">附件2</a></div>',
+    )
     p = extract_page(html, "http://site/col/202606/t20260601_1.html")
     assert [a.url for a in p.attachments] == [
         "http://site/col/202606/P020260601322559475097.pdf",

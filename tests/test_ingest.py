@@ -19,8 +19,11 @@ SOURCE = SourceConfig(name="demo-dongcheng", start_urls=(f"{BASE}/dongcheng/inde
 SUB = Subscriber(name="ops", urls=("json://127.0.0.1:9/hook",))
 SETTINGS = Settings(subscribers=(SUB,))
 TODAY = date(2026, 11, 27)
-PATHS = {7: "/dongcheng/202504/t20250401_7.html", 8: "/dongcheng/202504/t20250401_8.html",
-         9: "/dongcheng/202505/t20250520_9.html"}
+PATHS = {
+    7: "/dongcheng/202504/t20250401_7.html",
+    8: "/dongcheng/202504/t20250401_8.html",
+    9: "/dongcheng/202505/t20250520_9.html",
+}
 
 
 def _run(db: Database) -> int:
@@ -34,17 +37,40 @@ def _run(db: Database) -> int:
 def _item(site: DemoSite, revision: int, path: str, status: int | None = None, error: str = "") -> PageItem:
     page = site.pages(revision).get(path)
     if status is not None or page is None:
-        return PageItem("demo-dongcheng", BASE + path, 404 if status is None else status, datetime.now(UTC), error=error)
-    return PageItem("demo-dongcheng", BASE + path, 200, datetime.now(UTC), body=page.body,
-                    text=page.body.decode("utf-8"), encoding="utf-8", content_type=page.content_type)
+        return PageItem(
+            "demo-dongcheng", BASE + path, 404 if status is None else status, datetime.now(UTC), error=error
+        )
+    return PageItem(
+        "demo-dongcheng",
+        BASE + path,
+        200,
+        datetime.now(UTC),
+        body=page.body,
+        text=page.body.decode("utf-8"),
+        encoding="utf-8",
+        content_type=page.content_type,
+    )
 
 
-def _crawl(db: Database, site: DemoSite, revision: int, items: dict[int, PageItem] | None = None,
-           list_ok: bool = True, listed: tuple[int, ...] | None = None) -> Ingestor:
+def _crawl(
+    db: Database,
+    site: DemoSite,
+    revision: int,
+    items: dict[int, PageItem] | None = None,
+    list_ok: bool = True,
+    listed: tuple[int, ...] | None = None,
+) -> Ingestor:
     ing = Ingestor(db, run_id=_run(db), source=SOURCE, settings=SETTINGS, today=TODAY)
     listed_ids = listed if listed is not None else tuple(pid for pid, p in PATHS.items() if p in site.pages(revision))
-    ing.record_list(ListPageItem("demo-dongcheng", f"{BASE}/dongcheng/index.html", 200 if list_ok else 500,
-                                 [ListedLink(BASE + PATHS[i]) for i in listed_ids], "" if list_ok else "HTTP 500"))
+    ing.record_list(
+        ListPageItem(
+            "demo-dongcheng",
+            f"{BASE}/dongcheng/index.html",
+            200 if list_ok else 500,
+            [ListedLink(BASE + PATHS[i]) for i in listed_ids],
+            "" if list_ok else "HTTP 500",
+        )
+    )
     for pid, path in PATHS.items():
         ing.ingest_page((items or {}).get(pid) or _item(site, revision, path))
     ing.finish()
@@ -79,7 +105,9 @@ def test_repeated_run_records_nothing_twice(db: Database) -> None:
     assert _count(db, Event) == 2 and _count(db, Alert) == 2 and _count(db, Version) == 4
 
 
-@pytest.mark.parametrize(("status", "error"), [(500, "HTTP 500"), (0, "TimeoutError: took too long"), (503, "HTTP 503")])
+@pytest.mark.parametrize(
+    ("status", "error"), [(500, "HTTP 500"), (0, "TimeoutError: took too long"), (503, "HTTP 503")]
+)
 def test_transient_failure_is_never_a_version_or_a_removal(db: Database, status: int, error: str) -> None:
     site = DemoSite()
     _crawl(db, site, 1)
@@ -96,8 +124,15 @@ def test_challenge_page_is_a_failed_fetch_not_content(db: Database) -> None:
     site = DemoSite()
     _crawl(db, site, 1)
     shell = b'<html><body id="detail"><script src="/_bot_sbu/sbu_fpc.js">x</script></body></html>'
-    item = PageItem("demo-dongcheng", BASE + PATHS[8], 200, datetime.now(UTC), body=shell, text=shell.decode(),
-                    content_type="text/html")
+    item = PageItem(
+        "demo-dongcheng",
+        BASE + PATHS[8],
+        200,
+        datetime.now(UTC),
+        body=shell,
+        text=shell.decode(),
+        content_type="text/html",
+    )
     ing = _crawl(db, site, 1, items={8: item})
     assert ing.stats.failed == 1 and _count(db, Version) == 3 and _count(db, Event) == 0
 

@@ -56,10 +56,11 @@ def test_redirect_shell() -> None:
 
 
 def test_allow_filter_and_duplicate_slashes() -> None:
-    html = '<html><body><a href="//affair/file/otherfile/0123456789abcdef0123456789abcdef.html">x</a>' \
-           '<a href="/other/202401/t20240101_1.html">y</a></body></html>'
-    listing = discover(html, "http://www.bjchy.gov.cn/affair/file/otherfile/",
-                       allows=lambda u: "/affair/file/" in u)
+    html = (
+        '<html><body><a href="//affair/file/otherfile/0123456789abcdef0123456789abcdef.html">x</a>'
+        '<a href="/other/202401/t20240101_1.html">y</a></body></html>'
+    )
+    listing = discover(html, "http://www.bjchy.gov.cn/affair/file/otherfile/", allows=lambda u: "/affair/file/" in u)
     assert [link.url for link in listing.links] == [
         "http://www.bjchy.gov.cn/affair/file/otherfile/0123456789abcdef0123456789abcdef.html"
     ]

@@ -40,3 +40,7 @@ class PageItem:
     last_modified: str = ""
     content_type: str = ""
     error: str = ""
+
+    def __repr__(self) -> str:
+        # Scrapy logs items on errors; a whole page body in a log line helps nobody.
+        return f"PageItem({self.source!r}, {self.url!r}, status={self.status}, {len(self.body)} bytes)"

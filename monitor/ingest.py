@@ -142,6 +142,9 @@ class Ingestor:
             parsed = parse_page(item.text, item.url, self.source)
         except ExtractError as exc:
             return self._failed(item, str(exc))
+        except Exception as exc:  # a bug or a library failure on one page must not stop the source
+            log.exception("[%s] extraction crashed on %s", self.source.name, item.url)
+            return self._failed(item, f"extraction error: {type(exc).__name__}: {exc}")
         with self.db.session() as session:
             outcome = self._store(session, item, parsed)
         setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,17 @@ def _policy_context(session: Session, policy: Policy) -> dict[str, Any]:
     versions = list(session.scalars(select(Version).where(Version.policy_id == policy.id).order_by(Version.seq)))
     changes = [
         VersionChange(a, b, diff_documents(document_from_json(a.document), document_from_json(b.document)))
-        for a, b in zip(versions, versions[1:], strict=False)
+        for a, b in pairwise(versions)
     ]
     repeals = list(session.scalars(select(RepealLink).where(RepealLink.repealing_policy_id == policy.id)))
     events = list(session.scalars(select(Event).where(Event.policy_id == policy.id).order_by(Event.id)))
-    return {"policy": policy, "versions": versions, "changes": list(reversed(changes)),
-            "repeals": repeals, "events": events}
+    return {
+        "policy": policy,
+        "versions": versions,
+        "changes": list(reversed(changes)),
+        "repeals": repeals,
+        "events": events,
+    }
 
 
 def _status_rank(policy: Policy, today: date) -> tuple[int, str]:
@@ -67,9 +73,14 @@ def render_report(db: Database, out_dir: str | Path, *, today: date, since: date
             if event.run_id is not None:
                 run_events[event.run_id].append(event)
         summaries = [
-            {"run": run, "counts": Counter(e.type for e in run_events[run.id]),
-             "errors": sum(int(s.get("failed", 0)) + int(s.get("list_failures", 0)) for s in (run.stats or {}).values()),
-             "sources": len(run.stats or {})}
+            {
+                "run": run,
+                "counts": Counter(e.type for e in run_events[run.id]),
+                "errors": sum(
+                    int(s.get("failed", 0)) + int(s.get("list_failures", 0)) for s in (run.stats or {}).values()
+                ),
+                "sources": len(run.stats or {}),
+            }
             for run in runs
         ]
         _write(out / "index.html", "index.html", summaries=summaries)

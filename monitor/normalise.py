@@ -14,29 +14,47 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 # Zero-width and BOM characters carry no meaning but break equality.
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_FOLD_MAP = dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", "")
 # Full-width ASCII (U+FF01..U+FF5E) folds onto ASCII; ideographic and no-break spaces onto a space.
-_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_WIDTH.update({0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20, 0x202F: 0x20})
-_FOLD = {**_ZERO_WIDTH, **_WIDTH}
+_FOLD_MAP.update({chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)})
+_FOLD_MAP.update(dict.fromkeys("\u3000\u00a0\u2002\u2003\u2009\u202f", " "))
+# A regex over just the characters to fold: real pages are mostly characters that stay as they are,
+# and scanning for the few that change is several times faster than str.translate over all of them.
+_FOLD_CHARS = re.compile("[" + re.escape("".join(_FOLD_MAP)) + "]")
 
-_CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-# A space with a CJK character on either side is a typesetting artefact ("自然科 学", "3000 万").
-_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]+|[ \t]+(?=[{_CJK}])")
+_CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _HSPACE = re.compile(r"[ \t\r\f\v]+")
 _OPEN = re.escape("[(〔［【﹝（")
 _CLOSE = re.escape("])〕］】﹞）")
 # 文号 year brackets in any of their spellings: 海金融文[2024]1号, 石园科发(2025)2号 → 〔2024〕.
-_DOCNO_BRACKETS = re.compile(
-    rf"(?<=[\u4e00-\u9fff])\s*[{_OPEN}]\s*((?:19|20)\d{{2}})\s*[{_CLOSE}]\s*(?=\d{{1,4}}\s*号)"
-)
+_DOCNO_BRACKETS = re.compile(rf"[{_OPEN}][ \t]*((?:19|20)\d{{2}})[ \t]*[{_CLOSE}][ \t]*(?=\d{{1,4}}[ \t]*号)")
+
+
+def _fold_chars(text: str) -> str:
+    return _FOLD_CHARS.sub(lambda m: _FOLD_MAP[m.group()], text)
+
+
+def _space(m: re.Match[str]) -> str:
+    # A space with a CJK character on either side is a typesetting artefact ("自然科 学", "3000 万");
+    # between two Latin words or numbers it separates them and stays.
+    s, i, j = m.string, m.start(), m.end()
+    if (i > 0 and _CJK_RE.match(s, i - 1)) or (j < len(s) and _CJK_RE.match(s, j)):
+        return ""
+    return " "
+
+
+def _docno(m: re.Match[str]) -> str:
+    i = m.start()
+    return f"〔{m.group(1)}〕" if i > 0 and "\u4e00" <= m.string[i - 1] <= "\u9fff" else m.group()
+
+
+def _fold_line(line: str) -> str:
+    return _DOCNO_BRACKETS.sub(_docno, _HSPACE.sub(_space, line)).strip()
 
 
 def fold(text: str) -> str:
     """Fold noise that is never a change; keeps numbers, names and word order exactly."""
-    text = text.translate(_FOLD)
-    text = _DOCNO_BRACKETS.sub(r"〔\1〕", text)
-    lines = (_SPACE_NEAR_CJK.sub("", _HSPACE.sub(" ", line)).strip() for line in text.split("\n"))
+    lines = (_fold_line(line) for line in _fold_chars(text).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -54,7 +72,7 @@ _MARKERS: tuple[tuple[str, str], ...] = (
 _MARKER_RE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _MARKERS))
 # A marker opens a clause at the start of a block, or after whitespace / a sentence end inside a
 # block (the aggregator flattens a page into one line with spaces where the paragraphs were).
-_SPLIT_BEFORE = re.compile(r"(?:(?<=\s)|(?<=[。；;:：!！?？]))(?=" + "|".join(pattern for _, pattern in _MARKERS) + ")")
+_SPLIT_BEFORE = re.compile(r"[\s。；;:：!！?？](?=" + "|".join(pattern for _, pattern in _MARKERS) + ")")
 _SENTENCE_END = re.compile(r"(?<=[。；;!！?？])")
 
 
@@ -107,12 +125,13 @@ def split_blocks(blocks: Iterable[str]) -> list[str]:
     """Break raw text blocks at clause markers, then fold each piece."""
     out: list[str] = []
     for block in blocks:
-        for line in block.translate(_FOLD).split("\n"):
-            for piece in _SPLIT_BEFORE.split(line):
-                folded = fold(piece)
-                if folded:
-                    out.append(folded)
-    return out
+        for line in _fold_chars(block).split("\n"):
+            start = 0
+            for m in _SPLIT_BEFORE.finditer(line):
+                out.append(_fold_line(line[start : m.end()]))
+                start = m.end()
+            out.append(_fold_line(line[start:]))
+    return [piece for piece in out if piece]
 
 
 def build_clauses(blocks: Iterable[str]) -> tuple[Clause, ...]:

@@ -201,6 +201,72 @@ def report(db_url: str | None, out_dir: str, since: Any) -> None:
     console.print(f"report written: {index}")
 
 
+def _find_policy(session: Any, ref: str) -> Policy:
+    """A policy by id, URL, 文号 or a unique part of its title."""
+    if ref.isdigit():
+        found = session.get(Policy, int(ref))
+        if found is not None:
+            return found
+    for condition in (Policy.url == ref, Policy.doc_number == ref, Policy.title.contains(ref)):
+        hits = list(session.scalars(select(Policy).where(condition).limit(5)))
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            names = "; ".join(f"#{p.id} {p.title}" for p in hits)
+            raise click.UsageError(f"'{ref}' matches several policies: {names}")
+    raise click.UsageError(f"no policy matches '{ref}' (give an id, URL, 文号 or part of the title)")
+
+
+@cli.command()
+@click.argument("policy")
+@click.option("--db", "db_url", help="Database URL.")
+@click.option("--from", "from_seq", type=int, help="Old version number (default: the one before --to).")
+@click.option("--to", "to_seq", type=int, help="New version number (default: the latest).")
+def diff(policy: str, db_url: str | None, from_seq: int | None, to_seq: int | None) -> None:
+    """Show what changed in POLICY (id, URL, 文号 or part of the title), article by article."""
+    from monitor.diff import diff_documents
+    from monitor.normalise import document_from_json
+    from monitor.terminal import print_diff
+
+    db = _open_db(db_url, Settings())
+    with db.session() as session:
+        found = _find_policy(session, policy)
+        versions = {v.seq: v for v in found.versions}
+        if not versions:
+            raise click.UsageError(f"#{found.id} has no stored version yet")
+        new_seq = to_seq or max(versions)
+        old_seq = from_seq or max((s for s in versions if s < new_seq), default=new_seq)
+        missing = [s for s in (old_seq, new_seq) if s not in versions]
+        if missing:
+            raise click.UsageError(f"#{found.id} has versions {sorted(versions)}, not {missing}")
+        old, new = versions[old_seq], versions[new_seq]
+        result = diff_documents(document_from_json(old.document), document_from_json(new.document))
+        print_diff(console, result, f"#{found.id} {found.title}  v{old_seq} → v{new_seq}")
+
+
+@cli.command()
+@click.argument("path_or_url")
+@click.option("--published", type=click.DateTime(["%Y-%m-%d"]), help="Publication date, when the page lacks it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the documented contract).")
+def extract(path_or_url: str, published: Any, as_json: bool) -> None:
+    """Read a policy's lifecycle from an HTML file, a plain-text file or a URL: 文号, issuers,
+    publish/effective/expiry dates, repeals and the status today."""
+    from monitor.readpolicy import read_policy
+
+    try:
+        result = read_policy(path_or_url, published.date() if published else None)
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]cannot read {path_or_url}:[/red] {exc}")
+        sys.exit(EXIT_CANNOT_RUN)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    table = Table(show_header=False)
+    for key, value in result.items():
+        table.add_row(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    console.print(table)
+
+
 @cli.command()
 @click.option(
     "--workdir",

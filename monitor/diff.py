@@ -54,6 +54,7 @@ FACT_LABELS = {
     "clause_moved": "条款移动",
     "title_changed": "标题变化",
     "issuer_changed": "发文机关变化",
+    "attachment_changed": "附件变化",
     "meta_changed": "信息项变化",
 }
 
@@ -262,7 +263,9 @@ def _value_facts(kind: str, regex: re.Pattern[str], where: str, old: str, new: s
 def classify(diffs: list[ClauseDiff], meta: list[MetaChange]) -> list[Fact]:
     facts: list[Fact] = []
     for m in meta:
-        kind = {"标题": "title_changed", "发文机关": "issuer_changed"}.get(m.field, "meta_changed")
+        kind = {"标题": "title_changed", "发文机关": "issuer_changed", "附件": "attachment_changed"}.get(
+            m.field, "meta_changed"
+        )
         facts.append(Fact(kind, m.field, m.old or "(无)", m.new or "(无)"))
     for d in diffs:
         if d.change == "added":

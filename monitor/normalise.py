@@ -160,7 +160,7 @@ def _is_heading_label(match: re.Match[str]) -> bool:
 
 
 # Info-table fields that belong to the policy itself; web counters and column names do not.
-SIGNIFICANT_META = ("发文字号", "发文机关", "联合发文单位", "成文日期", "实施日期", "废止日期", "有效性")
+SIGNIFICANT_META = ("发文字号", "发文机关", "联合发文单位", "成文日期", "实施日期", "废止日期", "有效性", "附件")
 
 
 def normalise(title: str, blocks: Iterable[str], meta: Mapping[str, str] | None = None) -> Document:

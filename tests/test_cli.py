@@ -34,6 +34,45 @@ def test_demo_then_events_json_show_exactly_the_planted_changes(tmp_path: Path) 
     assert all(expected["chrome_only"] != e["policy_title"] for e in events)
     delivered = [json.loads(line) for line in (work / "alerts.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(delivered) == 5
+    shown = pw("diff", "东经信发〔2025〕5号", "--db", f"sqlite:///{work / 'policywatch.db'}")
+    assert shown.returncode == 0, shown.stderr
+    assert "第五条: 最高1500万元 → 最高2000万元" in shown.stdout
+    unknown = pw("diff", "no-such-policy", "--db", f"sqlite:///{work / 'policywatch.db'}")
+    assert unknown.returncode == 2 and "no policy matches" in unknown.stderr
+
+
+def test_extract_json_contract_on_html_gbk_and_text(tmp_path: Path) -> None:
+    site = DemoSite()
+    html_file = tmp_path / "p16.html"
+    html_file.write_bytes(site.pages(1)["/shijingshan/202504/t20250422_16.html"].body)
+    done = pw("extract", str(html_file), "--json")
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert set(got) == {"title", "doc_number", "issuers", "published", "effective", "expires", "repeals", "status"}
+    assert got["doc_number"] == "石发改发〔2025〕12号"
+    assert got["effective"] == {"date": "2025-05-18", "rule": "自印发之日起30日后施行"}
+    assert got["expires"] == {"date": "2028-05-17", "rule": "有效期三年"}
+    assert got["issuers"] == ["北京市石景山区发展和改革委员会"]
+
+    gbk_file = tmp_path / "chaoyang.html"
+    gbk_file.write_bytes(site.pages(1)["/chaoyang/202507/t20250703_18.html"].body)
+    got = json.loads(pw("extract", str(gbk_file), "--json").stdout)
+    assert (
+        got["title"] == "朝阳区关于支持互联网3.0创新发展的若干措施(试行)" and got["doc_number"] == "朝科信发〔2025〕7号"
+    )
+
+    text_file = tmp_path / "policy.txt"
+    text_file.write_text(
+        "关于支持某产业发展的若干措施\n一、支持企业创新。\n本措施自发布之日起施行,有效期两年。"
+        "《关于支持某产业发展的暂行办法》(京某发〔2023〕3号)同时废止。\n",
+        encoding="utf-8",
+    )
+    got = json.loads(pw("extract", str(text_file), "--published", "2025-03-05", "--json").stdout)
+    assert got["effective"]["date"] == "2025-03-05" and got["expires"]["date"] == "2027-03-04"
+    assert got["repeals"][0]["title"] == "关于支持某产业发展的暂行办法"
+    assert got["repeals"][0]["doc_number"] == "京某发〔2023〕3号"
+    missing = pw("extract", str(tmp_path / "nope.html"), "--json")
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
 
 
 def test_bad_sources_file_exits_2_naming_the_line(tmp_path: Path) -> None:

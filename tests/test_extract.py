@@ -120,3 +120,27 @@ def test_real_page_is_not_a_block_page() -> None:
 def test_empty_page_is_a_clear_error() -> None:
     with pytest.raises(ExtractError):
         extract_page("   ", "http://x/")
+
+
+def test_chrome_only_body_is_an_error_not_an_empty_document() -> None:
+    from monitor.config import SourceConfig
+    from monitor.ingest import parse_page
+
+    html = page("", '<div id="zoom"><p>【打印本页】【关闭窗口】</p><p>浏览次数：123</p></div>')
+    with pytest.raises(ExtractError):
+        parse_page(html, "http://x/", SourceConfig(name="s", start_urls=("http://x/",)))
+
+
+def test_entities_and_stray_tags_are_read_as_text() -> None:
+    html = page(
+        "", '<div id="zoom"><p>第一条&nbsp;给予最高&#49;00万元</b>支持&amp;奖励。<p>第二条 未闭合段落<span>继续</div>'
+    )
+    p = extract_page(html, "http://x/")
+    assert p.blocks[0] == "第一条 给予最高100万元支持&奖励。"
+    assert p.blocks[1].startswith("第二条 未闭合段落继续")
+
+
+def test_truncated_html_still_gives_the_text_that_arrived() -> None:
+    html = '<html><body><div class="TRS_Editor"><p>第一条 支持企业发展。</p><p>第二条 给予最高'
+    p = extract_page(html, "http://x/")
+    assert p.blocks == ("第一条 支持企业发展。", "第二条 给予最高")

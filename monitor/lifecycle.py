@@ -29,7 +29,9 @@ _DATE_ISO_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 DOC_NUMBER_RE = re.compile(
     r"(?<![\u4e00-\u9fff])?([\u4e00-\u9fff]{1,12}?)\s*[〔\[(（［【﹝]\s*((?:19|20)\d{2})\s*[〕\])）］】﹞]\s*第?\s*(\d{1,4})\s*号"
 )
-_DOCNO_IN_PARENS = re.compile(r"^\s*[(（]([^()（）]{2,30}?号)[)）]")
+_DOCNO_IN_PARENS = re.compile(
+    r"^\s*(?:[(（](?:试行|暂行|修订|修订稿|\d{4}年(?:修订|版))[)）]\s*)?[(（]([^()（）]{2,30}?号)[)）]"
+)
 
 SELF_SUBJECT = re.compile(
     r"本(?:实施细则|实施办法|管理办法|若干措施|若干规定|办法|措施|细则|规定|通知|意见|方案|政策|决定|规则|指引|计划|文件|条例|规范)"
@@ -54,9 +56,13 @@ NEGATED = re.compile(r"不废止|未废止|不停止执行|不予废止|继续�
 REVISES = re.compile(r"(?:特|现)?修订《([^《》]{4,120})》")
 NOT_A_REPEAL_BEFORE = re.compile(r"(?:根据|依据|依照|按照|参照|结合|落实|贯彻|对照|按)\s*$")
 TITLE_RE = re.compile(r"《([^《》]{2,120})》")
-_TITLES_AND_NUMBERS = re.compile(r"《[^《》]*》|[(（][^()（）]{0,40}?号[)）]|[和及与、]|以及|等\d*件?(?:文件)?")
-_REPEAL_GAP = re.compile(r"(?:自.{0,30}?(?:之日)?起)?(?:均|也|亦)?")
-INTERPRETER = re.compile(r"(?:本\S{1,6}|若干措施)?由(.{2,40}?)(?:会同.{0,30}?)?负责(?:政策)?解释")
+_TITLE_NOTE = r"[(（](?:试行|暂行|修订|修订稿|\d{4}年(?:修订|版))[)）]"
+_TITLES_AND_NUMBERS = re.compile(
+    r"《[^《》]*》|[(（][^()（）]{0,40}?号[)）]|" + _TITLE_NOTE + r"|[和及与、]|以及|等\d*件?(?:文件)?"
+)
+_REPEAL_GAP = re.compile(r"(?:自.{0,30}?(?:之日)?起)?(?:均|也|亦)?(?:同时|一并|即)?")
+INTERPRETER = re.compile(r"由(.{2,70}?)(?:会同.{0,30}?|联合印发,?(?:并|共同)?|共同)?负责(?:政策)?解释")
+_ORGAN_END = re.compile(r"(?:委员会|管委会|局|部|办公室|办|中心|政府|委|厅|院|署|总局)$")
 
 
 class Status(StrEnum):
@@ -313,8 +319,16 @@ def _issuers(meta: Mapping[str, str], sentences: list[str]) -> tuple[str, ...]:
     for s in reversed(sentences):
         m = INTERPRETER.search(s)
         if m:
-            return tuple(dict.fromkeys(n for n in re.split(r"[、]", m.group(1)) if n))
+            return tuple(dict.fromkeys(n for part in m.group(1).split("、") for n in _split_organs(part) if n))
     return ()
+
+
+def _split_organs(text: str) -> list[str]:
+    """ "A委员会和B部" names two bodies; "发展和改革委员会" is one: split on 和 only between organ names."""
+    for i, ch in enumerate(text):
+        if ch == "和" and _ORGAN_END.search(text[:i]) and i + 1 < len(text):
+            return [text[:i], *_split_organs(text[i + 1 :])]
+    return [text]
 
 
 # --- status -------------------------------------------------------------------------------------

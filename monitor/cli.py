@@ -268,6 +268,23 @@ def extract(path_or_url: str, published: Any, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--dir", "report_dir", type=click.Path(file_okay=False, exists=True), default="report", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+def serve(report_dir: str, port: int) -> None:
+    """Serve the report directory on 127.0.0.1 for a quick look (Ctrl-C stops)."""
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = partial(SimpleHTTPRequestHandler, directory=report_dir)
+    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        console.print(f"serving {Path(report_dir).resolve()} at http://127.0.0.1:{server.server_address[1]}/")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("stopped")
+
+
+@cli.command()
 @click.option(
     "--workdir",
     type=click.Path(file_okay=False),

@@ -8,6 +8,7 @@ sentences of a changed clause, then the characters of a changed sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from typing import Any, Literal
@@ -111,18 +112,41 @@ class DocumentDiff:
 _TOKEN = re.compile(r"\d+(?:\.\d+)?%?|[A-Za-z]+|.", re.S)
 
 
+# Above this many tokens in the differing middle, SequenceMatcher's exact mode can go quadratic on
+# repetitive text; its autojunk heuristic keeps it fast at the cost of a coarser highlight.
+EXACT_LIMIT = 4000
+
+
+def _affixes(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
+    """Lengths of the common prefix and suffix (most edits touch a small middle)."""
+    n = min(len(a), len(b))
+    p = 0
+    while p < n and a[p] == b[p]:
+        p += 1
+    q = 0
+    while q < n - p and a[-1 - q] == b[-1 - q]:
+        q += 1
+    return p, q
+
+
 def char_segments(old: str, new: str) -> tuple[Segment, ...]:
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    out: list[Segment] = []
+    p, q = _affixes(a, b)
+    out: list[Segment] = [Segment("equal", "".join(a[:p]))] if p else []
+    mid_a, mid_b = a[p : len(a) - q], b[p : len(b) - q]
+    exact = max(len(mid_a), len(mid_b)) <= EXACT_LIMIT
+    matcher = SequenceMatcher(None, mid_a, mid_b, autojunk=not exact)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        a_part, b_part = "".join(mid_a[i1:i2]), "".join(mid_b[j1:j2])
         if op == "equal":
-            out.append(Segment("equal", "".join(a[i1:i2])))
+            out.append(Segment("equal", a_part))
             continue
-        if i2 > i1:
-            out.append(Segment("delete", "".join(a[i1:i2])))
-        if j2 > j1:
-            out.append(Segment("insert", "".join(b[j1:j2])))
+        if a_part:
+            out.append(Segment("delete", a_part))
+        if b_part:
+            out.append(Segment("insert", b_part))
+    if q:
+        out.append(Segment("equal", "".join(a[len(a) - q :])))
     return tuple(out)
 
 
@@ -166,10 +190,19 @@ def _merge(segments: list[Segment]) -> list[Segment]:
 
 
 def _similarity(a: str, b: str) -> float:
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < PAIRING_THRESHOLD or matcher.quick_ratio() < PAIRING_THRESHOLD:
+    total = len(a) + len(b)
+    if not total:
+        return 1.0
+    p, q = _affixes(a, b)
+    mid_a, mid_b = a[p : len(a) - q], b[p : len(b) - q]
+    matcher = SequenceMatcher(None, mid_a, mid_b, autojunk=max(len(mid_a), len(mid_b)) > EXACT_LIMIT)
+    # Upper bound first: cheap rejection of clauses that cannot reach the threshold.
+    if 2 * (p + q + min(len(mid_a), len(mid_b))) / total < PAIRING_THRESHOLD:
         return 0.0
-    return matcher.ratio()
+    if 2 * (p + q) / total + matcher.quick_ratio() * (len(mid_a) + len(mid_b)) / total < PAIRING_THRESHOLD:
+        return 0.0
+    matched = sum(block.size for block in matcher.get_matching_blocks())
+    return 2 * (p + q + matched) / total
 
 
 def _pair_region(old: list[Clause], new: list[Clause]) -> list[tuple[Clause | None, Clause | None]]:

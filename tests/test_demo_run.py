@@ -61,6 +61,7 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
             assert removed is not None and removed.status == "已撤下"
             repealed_id = repealed.id
             amount_policy_id = by_type["text_changed"].policy_id
+            expiry_policy_id = by_type["expiry_changed"].policy_id
 
         # Alerts went through apprise to the real receiver, one per event, first line says what happened.
         assert second.delivery.sent == 5 and len(hook.received) == 5
@@ -83,6 +84,13 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
     assert [d.text_content() for d in page.cssselect(".change .side .old del")] == ["1500"]
     assert [i.text_content() for i in page.cssselect(".change .side .new ins")] == ["2000"]
     assert "最高1500万元 → 最高2000万元" in page.cssselect("ul.facts")[0].text_content()
+    page = lxml.html.parse(str(report_dir / f"policy-{expiry_policy_id}.html")).getroot()
+    assert page.get_element_by_id("expires").text_content().startswith("2028-12-31")
+    assert [d.text_content() for d in page.cssselect(".change .inline del")] == ["2027"]
+    assert [i.text_content() for i in page.cssselect(".change .inline ins")] == ["2028"]
+    run_page = (report_dir / f"run-{second.run_id}.html").read_text(encoding="utf-8")
+    assert "有效期 2027-12-31 → 2028-12-31" in run_page
+    assert f"被《{expected['new_policy']}》废止" in run_page
     status = lxml.html.parse(str(report_dir / "status.html")).getroot()
     row = status.cssselect(f"tr[data-policy='{repealed_id}']")[0]
     assert "已废止" in row.text_content()

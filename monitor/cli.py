@@ -3,35 +3,31 @@
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import sys
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from monitor.cli_admin import register as register_admin_commands
+from monitor.cli_common import console, err, open_db, settings_or_exit, setup_logging
 from monitor.config import (
     ConfigError,
     Settings,
-    SourceConfig,
     load_settings,
     load_sources,
     parse_sources,
     sources_by_name,
 )
 from monitor.events import EVENT_LABELS, event_json
-from monitor.runner import EXIT_CANNOT_RUN, RunResult, run_once
-from monitor.store.db import Database, resolve_database_url
+from monitor.exitcodes import EXIT_CANNOT_RUN
+from monitor.runner import RunResult, run_once
+from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Policy, Source, Version
-
-console = Console()
-err = Console(stderr=True)
 
 DEMO_SCRAPY = {
     "DOWNLOAD_DELAY": 0,
@@ -39,38 +35,6 @@ DEMO_SCRAPY = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
     "RETRY_TIMES": 1,
 }
-
-
-def _setup_logging(verbose: int, log_json: bool = False) -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    fmt = (
-        '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}'
-        if log_json
-        else "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.basicConfig(level=level, format=fmt, stream=sys.stderr, force=True)
-
-
-def _open_db(db_url: str | None, settings: Settings) -> Database:
-    url = resolve_database_url(db_url, settings.database_url)
-    try:
-        db = Database(url)
-        db.upgrade()
-    except Exception as exc:
-        err.print(
-            f"[red]cannot open database[/red] {_masked_db(url)}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-        )
-        sys.exit(EXIT_CANNOT_RUN)
-    return db
-
-
-def _masked_db(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable URL>"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,7 +48,7 @@ def cli(verbose: int, log_json: bool) -> None:
     diffs article by article, reads effective/expiry dates and repeals, and alerts subscribers.
     Start with `policywatch demo` to see it work on a bundled offline site.
     """
-    _setup_logging(verbose, log_json)
+    setup_logging(verbose, log_json)
 
 
 def _print_run(result: RunResult, title: str) -> None:
@@ -141,15 +105,15 @@ def run(
     Exit codes: 0 all good; 1 some sources failed (the rest was processed and committed);
     2 could not run (bad config, database unreachable).
     """
+    settings = settings_or_exit(config_file)
     try:
-        settings = load_settings(config_file)
         sources = load_sources(sources_file)
         if only:
             sources = sources_by_name(sources, list(only))
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {exc}")
         sys.exit(EXIT_CANNOT_RUN)
-    db = _open_db(db_url, settings)
+    db = open_db(db_url, settings)
     with console.status(f"crawling {len(sources)} source(s)…"):
         result = run_once(
             db, sources, settings, report_dir=report_dir or settings.report_dir, today=today.date() if today else None
@@ -167,7 +131,7 @@ def run(
 @click.option("--run", "run_id", type=int, help="Only events of this run.")
 def events(db_url: str | None, as_json: bool, types: tuple[str, ...], run_id: int | None) -> None:
     """List recorded events (new_policy, text_changed, removed, repealed, expiry_changed, …)."""
-    db = _open_db(db_url, Settings())
+    db = open_db(db_url, settings_or_exit(None))
     with db.session() as session:
         query = select(Event).order_by(Event.id)
         if types:
@@ -196,7 +160,7 @@ def report(db_url: str | None, out_dir: str, since: Any) -> None:
     from monitor.lifecycle import today_in_shanghai
     from monitor.report import render_report
 
-    db = _open_db(db_url, Settings())
+    db = open_db(db_url, Settings())
     index = render_report(db, out_dir, today=today_in_shanghai(), since=since.date() if since else None)
     console.print(f"report written: {index}")
 
@@ -228,7 +192,7 @@ def diff(policy: str, db_url: str | None, from_seq: int | None, to_seq: int | No
     from monitor.normalise import document_from_json
     from monitor.terminal import print_diff
 
-    db = _open_db(db_url, Settings())
+    db = open_db(db_url, Settings())
     with db.session() as session:
         found = _find_policy(session, policy)
         versions = {v.seq: v for v in found.versions}
@@ -297,26 +261,32 @@ def demo(workdir: str) -> None:
     run again, and show what was detected."""
     from monitor.demosite import DemoServer
     from notifier.receiver import WebhookReceiver
+    from notifier.smtpsink import SMTPSink
 
     work = Path(workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    for stale in ("policywatch.db", "policywatch.db-wal", "policywatch.db-shm", "alerts.jsonl"):
+    for stale in ("policywatch.db", "policywatch.db-wal", "policywatch.db-shm", "alerts.jsonl", "alerts.mbox"):
         (work / stale).unlink(missing_ok=True)
     shutil.rmtree(work / "report", ignore_errors=True)
-    alerts_file = work / "alerts.jsonl"
-    with DemoServer() as server, WebhookReceiver(alerts_file) as receiver:
+    with (
+        DemoServer() as server,
+        WebhookReceiver(work / "alerts.jsonl") as receiver,
+        SMTPSink(work / "alerts.mbox") as smtp,
+    ):
         sources_text = server.site.sources_yaml(server.base_url)
         (work / "sources.yaml").write_text(sources_text, encoding="utf-8")
         hook = receiver.url.replace("http://", "json://") + "/alerts"
         (work / "policywatch.toml").write_text(
-            '# written by `policywatch demo`\n[report]\ndir = "report"\n\n'
-            f'[[subscribers]]\nname = "demo-webhook"\nurls = ["{hook}"]\n',
+            "# written by `policywatch demo`: a webhook gets every event as it happens,\n"
+            "# the mailbox one digest per run.\n"
+            f'[report]\ndir = "report"\nbase_url = "{(work / "report").as_uri()}"\n\n'
+            f'[[subscribers]]\nname = "demo-webhook"\nurls = ["{hook}"]\n\n'
+            f'[[subscribers]]\nname = "demo-mailbox"\nurls = ["{smtp.apprise_url()}"]\nmode = "digest"\n',
             encoding="utf-8",
         )
         settings = load_settings(work / "policywatch.toml")
-        settings = replace(settings, report_base_url=(work / "report").as_uri())
         sources = parse_sources(sources_text, str(work / "sources.yaml"))
-        db = _open_db(f"sqlite:///{work / 'policywatch.db'}", settings)
+        db = open_db(f"sqlite:///{work / 'policywatch.db'}", settings)
         results = []
         for revision in (1, 2):
             server.site.revision = revision
@@ -324,11 +294,11 @@ def demo(workdir: str) -> None:
                 result = run_once(db, sources, settings, report_dir=work / "report", scrapy_overrides=DEMO_SCRAPY)
             _print_run(result, f"demo run {revision} (site revision {revision})")
             results.append(result)
-        _demo_summary(db, work, sources, len(receiver.received))
+        _demo_summary(db, work, len(receiver.received), len(smtp.messages))
     sys.exit(max(r.exit_code for r in results))
 
 
-def _demo_summary(db: Database, work: Path, sources: list[SourceConfig], delivered: int) -> None:
+def _demo_summary(db: Database, work: Path, hooks: int, mails: int) -> None:
     with db.session() as session:
         policies = session.scalar(select(func.count()).select_from(Policy))
         versions = session.scalar(select(func.count()).select_from(Version))
@@ -338,11 +308,15 @@ def _demo_summary(db: Database, work: Path, sources: list[SourceConfig], deliver
     console.rule("demo summary")
     console.print(f"sources: {n_sources} · policies: {policies} · versions: {versions}")
     console.print("events: " + (", ".join(f"{t} {n}" for t, n in sorted(by_type.items())) or "none"))
-    console.print(f"alerts: {dict(alerts)} ({delivered} received by the local webhook)")
+    console.print(f"alerts: {dict(alerts)}; the local webhook received {hooks}, the local SMTP server {mails}")
     console.print(f"database: {work / 'policywatch.db'}")
     console.print(f"report:   {work / 'report' / 'index.html'}")
-    console.print(f"alerts:   {work / 'alerts.jsonl'}")
+    console.print(f"webhook:  {work / 'alerts.jsonl'}  (one JSON line per delivered alert)")
+    console.print(f"email:    {work / 'alerts.mbox'}  (mbox; e.g. `mutt -f` or Python's mailbox module)")
     console.print(f"events:   policywatch events --json --db sqlite:///{work / 'policywatch.db'}")
+
+
+register_admin_commands(cli)
 
 
 def main() -> None:

@@ -180,6 +180,10 @@ def expand_env(value: str, env: Mapping[str, str] | None = None) -> str:
     return _ENV_REF.sub(repl, value)
 
 
+IMPORTANCE = ("low", "medium", "high")
+DELIVERY_MODES = ("immediate", "digest")
+
+
 @dataclass(frozen=True, slots=True)
 class Subscriber:
     name: str
@@ -188,9 +192,13 @@ class Subscriber:
     regions: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    min_importance: str = "low"
+    mode: str = "immediate"  # immediate: one message per event; digest: one per run
 
-    def wants(self, event_type: str, region: str, source: str, text: str) -> bool:
+    def wants(self, event_type: str, importance: str, region: str, source: str, text: str) -> bool:
         if event_type not in self.events:
+            return False
+        if IMPORTANCE.index(importance) < IMPORTANCE.index(self.min_importance):
             return False
         if self.regions and not any(r in region for r in self.regions):
             return False
@@ -213,38 +221,109 @@ class Settings:
     subscribers: tuple[Subscriber, ...] = field(default=())
 
 
-def parse_settings(text: str, filename: str = "<settings>") -> Settings:
+_SECTIONS = {
+    "database": {"url"},
+    "report": {"dir", "base_url"},
+    "crawl": {"user_agent"},
+    "alerts": {"expiring_soon_days", "max_tries"},
+}
+_SUBSCRIBER_KEYS = {"name", "urls", "events", "regions", "sources", "keywords", "min_importance", "mode"}
+
+
+class _Lines:
+    """Finds the line of a table or key in the TOML text, so every mistake can be pointed at."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def table(self, header: str, nth: int = 0) -> int:
+        pattern = re.compile(rf"^\s*\[+\s*{re.escape(header)}\s*\]+")
+        hits = [i for i, line in enumerate(self.lines) if pattern.match(line)]
+        return hits[nth] + 1 if nth < len(hits) else 0
+
+    def key(self, key: str, after: int) -> int:
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for i in range(max(after, 1), len(self.lines) + 1):
+            line = self.lines[i - 1]
+            if i > after and line.lstrip().startswith("["):
+                break
+            if pattern.match(line):
+                return i
+        return after
+
+
+def check_settings(text: str, filename: str = "<settings>") -> tuple[Settings | None, list[str]]:
+    """Parse and validate; returns the settings (when valid) and every mistake as "file:line: what"."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{filename}: {exc}") from exc
-    db = data.get("database", {})
-    report = data.get("report", {})
-    crawl = data.get("crawl", {})
-    alerts = data.get("alerts", {})
-    subs = []
-    for i, raw in enumerate(data.get("subscribers", []), start=1):
-        where = f"{filename}: [[subscribers]] #{i}"
-        if not raw.get("name"):
-            raise ConfigError(f"{where}: needs a name")
-        urls = raw.get("urls") or []
-        if not urls:
-            raise ConfigError(f"{where} ({raw['name']}): needs at least one apprise URL in 'urls'")
-        events = tuple(raw.get("events") or EVENT_TYPES)
-        bad = set(events) - set(EVENT_TYPES)
+        return None, [f"{filename}: {exc}"]
+    lines = _Lines(text)
+    errors: list[str] = []
+
+    def err(line: int, message: str) -> None:
+        errors.append(f"{filename}:{line}: {message}" if line else f"{filename}: {message}")
+
+    for section, value in data.items():
+        if section == "subscribers":
+            continue
+        if section not in _SECTIONS or not isinstance(value, dict):
+            err(lines.table(section), f"unknown section [{section}]")
+            continue
+        for key in set(value) - _SECTIONS[section]:
+            err(lines.key(key, lines.table(section)), f"unknown option '{key}' in [{section}]")
+    alerts = data.get("alerts", {}) if isinstance(data.get("alerts"), dict) else {}
+    for key in ("expiring_soon_days", "max_tries"):
+        if key in alerts and (not isinstance(alerts[key], int) or alerts[key] < 1):
+            err(lines.key(key, lines.table("alerts")), f"'{key}' must be a positive whole number")
+
+    subs: list[Subscriber] = []
+    names: set[str] = set()
+    for i, raw in enumerate(data.get("subscribers", []) or []):
+        at = lines.table("subscribers", i)
+        if not isinstance(raw, dict):
+            err(at, "each [[subscribers]] entry must be a table")
+            continue
+        for key in set(raw) - _SUBSCRIBER_KEYS:
+            err(lines.key(key, at), f"unknown option '{key}' in [[subscribers]]")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name:
+            err(at, "a subscriber needs a 'name'")
+            continue
+        if name in names:
+            err(lines.key("name", at), f"duplicate subscriber name '{name}'")
+        names.add(name)
+        urls = raw.get("urls")
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and "://" in u for u in urls):
+            err(lines.key("urls", at), f"subscriber '{name}' needs 'urls', a list of apprise URLs (scheme://…)")
+            continue
+        events = raw.get("events") or list(EVENT_TYPES)
+        bad = sorted(set(events) - set(EVENT_TYPES))
         if bad:
-            raise ConfigError(f"{where}: unknown event type(s) {', '.join(sorted(bad))}")
-        subs.append(
-            Subscriber(
-                name=raw["name"],
-                urls=tuple(urls),
-                events=events,
-                regions=tuple(raw.get("regions") or ()),
-                sources=tuple(raw.get("sources") or ()),
-                keywords=tuple(raw.get("keywords") or ()),
+            err(lines.key("events", at), f"unknown event type(s) {', '.join(bad)}; known: {', '.join(EVENT_TYPES)}")
+        importance = raw.get("min_importance", "low")
+        if importance not in IMPORTANCE:
+            err(lines.key("min_importance", at), f"'min_importance' must be one of {', '.join(IMPORTANCE)}")
+        mode = raw.get("mode", "immediate")
+        if mode not in DELIVERY_MODES:
+            err(lines.key("mode", at), f"'mode' must be one of {', '.join(DELIVERY_MODES)}")
+        if not errors:
+            subs.append(
+                Subscriber(
+                    name=name,
+                    urls=tuple(urls),
+                    events=tuple(events),
+                    regions=tuple(raw.get("regions") or ()),
+                    sources=tuple(raw.get("sources") or ()),
+                    keywords=tuple(raw.get("keywords") or ()),
+                    min_importance=importance,
+                    mode=mode,
+                )
             )
-        )
-    return Settings(
+    if errors:
+        return None, errors
+    db, report, crawl = data.get("database", {}), data.get("report", {}), data.get("crawl", {})
+    settings = Settings(
         database_url=db.get("url"),
         report_dir=report.get("dir", "report"),
         report_base_url=report.get("base_url", ""),
@@ -253,6 +332,14 @@ def parse_settings(text: str, filename: str = "<settings>") -> Settings:
         alert_max_tries=int(alerts.get("max_tries", 5)),
         subscribers=tuple(subs),
     )
+    return settings, []
+
+
+def parse_settings(text: str, filename: str = "<settings>") -> Settings:
+    settings, errors = check_settings(text, filename)
+    if errors or settings is None:
+        raise ConfigError("; ".join(errors))
+    return settings
 
 
 def load_settings(path: str | Path | None) -> Settings:
@@ -263,21 +350,6 @@ def load_settings(path: str | Path | None) -> Settings:
         return parse_settings(path.read_text(encoding="utf-8"), str(path))
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
-
-
-def settings_as_dict(settings: Settings) -> dict[str, Any]:
-    """A picklable form, to hand the settings to a crawl child process."""
-    from dataclasses import asdict
-
-    return asdict(settings)
-
-
-def settings_from_dict(data: dict[str, Any]) -> Settings:
-    subs = tuple(
-        Subscriber(**{k: tuple(v) if isinstance(v, list) else v for k, v in s.items()})
-        for s in data.get("subscribers", ())
-    )
-    return Settings(**{**data, "subscribers": subs})
 
 
 def sources_by_name(sources: Sequence[SourceConfig], names: Sequence[str]) -> list[SourceConfig]:

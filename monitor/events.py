@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config import Subscriber
-from monitor.store.models import Alert, Event, Policy
+from monitor.store.models import Alert, Event, Policy, Version
 
 EVENT_LABELS = {
     "new_policy": "新政策",
@@ -23,6 +23,22 @@ EVENT_LABELS = {
     "expiring_soon": "即将到期",
     "expired": "已到期失效",
 }
+
+
+# Facts that touch money, rates, deadlines or who qualifies make a text change important.
+_WEIGHTY_FACTS = {"amount_changed", "ratio_changed", "date_changed", "scope_changed", "clause_added", "clause_removed"}
+
+
+def importance(type_: str, details: dict[str, Any]) -> str:
+    """low / medium / high, for subscribers' min_importance filter."""
+    if type_ in {"repealed", "expired", "expiry_changed"}:
+        return "high"
+    if type_ == "text_changed":
+        kinds = {f.get("kind") for f in details.get("facts", [])}
+        return "high" if kinds & _WEIGHTY_FACTS else "medium"
+    if type_ in {"new_policy", "removed", "expiring_soon"}:
+        return "medium"
+    return "low"
 
 
 def record_event(
@@ -41,6 +57,7 @@ def record_event(
     """Insert the event unless this transition was already recorded; returns the new event."""
     if session.scalar(select(Event.id).where(Event.dedupe_key == dedupe_key)) is not None:
         return None
+    details = {**details, "importance": importance(type_, details)}
     event = Event(
         run_id=run_id,
         policy=policy,
@@ -54,8 +71,13 @@ def record_event(
     session.add(event)
     session.flush()
     haystack = f"{policy.title}\n{summary}"
+    if any(sub.keywords for sub in subscribers):
+        latest_text = session.scalar(
+            select(Version.text).where(Version.policy_id == policy.id).order_by(Version.seq.desc()).limit(1)
+        )
+        haystack += "\n" + (latest_text or "")
     for sub in subscribers:
-        if sub.wants(type_, policy.source.region, policy.source.name, haystack):
+        if sub.wants(type_, details["importance"], policy.source.region, policy.source.name, haystack):
             session.add(Alert(event_id=event.id, subscriber=sub.name, status="pending"))
     return event
 
@@ -75,5 +97,6 @@ def event_json(event: Event) -> dict[str, Any]:
         "detected_at": event.detected_at.isoformat(),
         "run_id": event.run_id,
         "summary": event.summary,
+        "importance": event.details.get("importance", "low"),
         "details": event.details,
     }

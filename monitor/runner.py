@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from crawler.process import crawl_in_child
 from monitor.config import Settings, SourceConfig
+from monitor.exitcodes import EXIT_OK, EXIT_PARTIAL
 from monitor.lifecycle import today_in_shanghai
 from monitor.report import render_report
 from monitor.status import apply_time_transitions
@@ -23,8 +24,6 @@ from monitor.store.models import Event, Run
 from notifier.outbox import DeliveryStats, deliver_pending
 
 log = logging.getLogger("policywatch.run")
-
-EXIT_OK, EXIT_PARTIAL, EXIT_CANNOT_RUN = 0, 1, 2
 
 
 @dataclass(slots=True)

@@ -1,126 +1,165 @@
 """Delivers pending outbox rows through apprise, records success/failure, retries with backoff.
 
-Guarantee: at-least-once with a de-duplication key. A row is claimed (pending → sending) by a
-compare-and-set update before it is sent, so two runs never send the same row; a run killed between
-sending and recording leaves the row in `sending`, and it is sent again after the claim expires,
-carrying the same `pw-<event>-<alert>` key so a receiver can drop the copy.
+Guarantee: at-least-once with a de-duplication key, per channel. A row is claimed (pending →
+sending) by a compare-and-set update before anything is sent, so two runs never send the same row.
+Each channel that accepted the message is recorded on the row, so a retry after a partial failure
+goes only to the channels that failed. A process killed between a channel accepting a message and
+the row being updated leaves the row in `sending`; after the claim lease it is sent again, carrying
+the same `pw-…` key in its text so the receiver can drop the copy.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import apprise
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from monitor.config import ConfigError, Settings, Subscriber, expand_env
 from monitor.store.db import Database
 from monitor.store.models import Alert
-from notifier.render import render_alert
+from notifier.channels import channel_kind
+from notifier.render import alert_key, render
 from notifier.secrets import mask_url, scrub
 
 log = logging.getLogger("policywatch.notify")
 
 CLAIM_LEASE = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(minutes=5)
+_FORMATS = {
+    "html": apprise.NotifyFormat.HTML,
+    "markdown": apprise.NotifyFormat.MARKDOWN,
+    "text": apprise.NotifyFormat.TEXT,
+}
 
 
 @dataclass(slots=True)
 class DeliveryStats:
     sent: int = 0
-    failed: int = 0  # attempts that failed this time (will be retried)
+    failed: int = 0  # alerts whose attempt failed this time (retried later unless given up)
     gave_up: int = 0
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes even for timezone=True columns; they were stored as UTC.
-    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
+def channel_id(url: str) -> str:
+    """A fingerprint of one configured channel that is safe to store (no secret in it)."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
 
-def send_to(subscriber: Subscriber, alert: Alert, base_url: str) -> tuple[bool, str]:
-    """Send one alert to every URL of the subscriber. Returns (all delivered, masked error)."""
+def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Sequence[str]) -> str:
+    """Send one rendered message to one apprise URL; returns "" or the masked error."""
+    message = render(alerts, channel_kind(url), base_url)
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        return f"{mask_url(url)}: not a valid apprise URL"
+    with apprise.LogCapture(level=logging.INFO) as captured:
+        ok = notifier.notify(title=message.title, body=message.body, body_format=_FORMATS[message.format])
+    if ok:
+        return ""
+    detail = " ".join(line for line in captured.getvalue().splitlines() if "WARNING" in line or "ERROR" in line)
+    return f"{mask_url(url)}: {scrub(' '.join(detail.split())[-400:] or 'delivery failed', list(all_urls))}"
+
+
+def _claimable(now: datetime) -> object:
+    return or_(
+        and_(Alert.status == "pending", or_(Alert.next_try_at.is_(None), Alert.next_try_at <= now)),
+        and_(Alert.status == "sending", Alert.claimed_at < now - CLAIM_LEASE),
+    )
+
+
+def _claim(db: Database, ids: Sequence[int], now: datetime) -> list[int]:
+    claimed = []
+    for alert_id in ids:
+        with db.session() as session:
+            rows = session.execute(
+                update(Alert).where(Alert.id == alert_id, _claimable(now)).values(status="sending", claimed_at=now)
+            ).rowcount
+        if rows:
+            claimed.append(alert_id)
+    return claimed
+
+
+def _deliver(
+    subscriber: Subscriber | None,
+    alerts: list[Alert],
+    settings: Settings,
+    now: datetime,
+    stats: DeliveryStats,
+) -> None:
     errors: list[str] = []
-    try:
-        urls = [expand_env(u) for u in subscriber.urls]
-    except ConfigError as exc:
-        return False, str(exc)
+    if subscriber is None:
+        errors.append(f"subscriber '{alerts[0].subscriber}' is no longer configured")
+        urls: list[str] = []
+    else:
+        try:
+            urls = [expand_env(u) for u in subscriber.urls]
+        except ConfigError as exc:
+            urls, errors = [], [str(exc)]
+    done = set(alerts[0].channels_done or [])
     for url in urls:
-        scheme = url.split("://", 1)[0].lower()
-        message = render_alert(alert, scheme, base_url)
-        notifier = apprise.Apprise()
-        if not notifier.add(url):
-            errors.append(f"{mask_url(url)}: not a valid apprise URL")
+        if channel_id(url) in done:
             continue
-        with apprise.LogCapture(level=logging.WARNING) as captured:
-            ok = notifier.notify(
-                title=message.title,
-                body=message.body,
-                body_format=apprise.NotifyFormat.MARKDOWN if message.markdown else apprise.NotifyFormat.TEXT,
+        error = send_message(url, alerts, settings.report_base_url, urls)
+        if error:
+            errors.append(error)
+        else:
+            done.add(channel_id(url))
+    digest = alert_key(alerts) if len(alerts) > 1 else ""
+    for alert in alerts:
+        alert.tries += 1
+        alert.channels_done = sorted(done)
+        alert.digest_key = digest
+        if not errors:
+            alert.status, alert.sent_at, alert.last_error = "sent", datetime.now(UTC), ""
+            stats.sent += 1
+            continue
+        alert.last_error = "; ".join(errors)
+        stats.failed += 1
+        if alert.tries >= settings.alert_max_tries:
+            alert.status = "failed"
+            stats.gave_up += 1
+            log.error(
+                "alert %s to %s failed for good after %d tries: %s",
+                alert.id,
+                alert.subscriber,
+                alert.tries,
+                alert.last_error,
             )
-        if not ok:
-            detail = " ".join(captured.getvalue().split())[-500:] or "delivery failed"
-            errors.append(f"{mask_url(url)}: {scrub(detail, urls)}")
-    return not errors, "; ".join(errors)
+        else:
+            alert.status = "pending"
+            alert.next_try_at = now + BACKOFF_BASE * (2 ** (alert.tries - 1))
+            log.warning(
+                "alert %s to %s failed (try %d), will retry: %s",
+                alert.id,
+                alert.subscriber,
+                alert.tries,
+                alert.last_error,
+            )
 
 
 def deliver_pending(db: Database, settings: Settings, now: datetime | None = None) -> DeliveryStats:
+    """Send what is due. Digest subscribers get one message with all their due alerts."""
     now = now or datetime.now(UTC)
     stats = DeliveryStats()
     subscribers = {s.name: s for s in settings.subscribers}
     with db.session() as session:
-        candidates = list(
-            session.scalars(
-                select(Alert.id)
-                .where(
-                    or_(
-                        (Alert.status == "pending") & (or_(Alert.next_try_at.is_(None), Alert.next_try_at <= now)),
-                        (Alert.status == "sending") & (Alert.claimed_at < now - CLAIM_LEASE),
-                    )
-                )
-                .order_by(Alert.id)
-            )
-        )
-    for alert_id in candidates:
-        with db.session() as session:
-            claimed = session.execute(
-                update(Alert)
-                .where(
-                    Alert.id == alert_id,
-                    or_(
-                        Alert.status == "pending", (Alert.status == "sending") & (Alert.claimed_at < now - CLAIM_LEASE)
-                    ),
-                )
-                .values(status="sending", claimed_at=now)
-            ).rowcount
-        if not claimed:
-            continue  # another run took it
-        with db.session() as session:
-            alert = session.get(Alert, alert_id)
-            assert alert is not None
-            subscriber = subscribers.get(alert.subscriber)
-            if subscriber is None:
-                ok, error = False, f"subscriber '{alert.subscriber}' is no longer configured"
-            else:
-                ok, error = send_to(subscriber, alert, settings.report_base_url)
-            alert.tries += 1
-            if ok:
-                alert.status, alert.sent_at, alert.last_error = "sent", datetime.now(UTC), ""
-                stats.sent += 1
-                continue
-            alert.last_error = error
-            stats.failed += 1
-            if alert.tries >= settings.alert_max_tries:
-                alert.status = "failed"
-                stats.gave_up += 1
-                log.error(
-                    "alert %s to %s failed for good after %d tries: %s", alert.id, alert.subscriber, alert.tries, error
-                )
-            else:
-                alert.status = "pending"
-                alert.next_try_at = now + BACKOFF_BASE * (2 ** (alert.tries - 1))
-                log.warning(
-                    "alert %s to %s failed (try %d), will retry: %s", alert.id, alert.subscriber, alert.tries, error
-                )
+        due = session.execute(select(Alert.id, Alert.subscriber).where(_claimable(now)).order_by(Alert.id)).all()
+    by_subscriber: dict[str, list[int]] = defaultdict(list)
+    for alert_id, name in due:
+        by_subscriber[name].append(alert_id)
+    for name, ids in by_subscriber.items():
+        subscriber = subscribers.get(name)
+        digest = subscriber is not None and subscriber.mode == "digest"
+        batches = [ids] if digest else [[i] for i in ids]
+        for batch in batches:
+            claimed = _claim(db, batch, now)
+            if not claimed:
+                continue  # another run took them
+            with db.session() as session:
+                alerts = list(session.scalars(select(Alert).where(Alert.id.in_(claimed)).order_by(Alert.id)))
+                _deliver(subscriber, alerts, settings, now, stats)
     return stats

@@ -173,5 +173,10 @@ class Alert(Base):
     next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Fingerprints of the subscriber's channels that already have this alert: a retry after a
+    # partial failure sends only to the channels that failed.
+    channels_done: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Set when delivered as part of a digest (one message for several alerts of one run).
+    digest_key: Mapped[str] = mapped_column(String(80), default="")
 
     event: Mapped[Event] = relationship()

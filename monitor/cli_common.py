@@ -1,0 +1,80 @@
+"""What every `policywatch` command shares: consoles, logging, opening the database and the config."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from monitor.config import ConfigError, Settings, load_settings
+from monitor.exitcodes import EXIT_CANNOT_RUN
+from monitor.store.db import Database, resolve_database_url
+
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_CONFIG = "policywatch.toml"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (`--log-json`), for journald and log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(verbose: int, log_json: bool = False) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if log_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def masked_db(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+def open_db(db_url: str | None, settings: Settings) -> Database:
+    """Open and upgrade the database, or exit 2 with a clear message (the password masked)."""
+    url = resolve_database_url(db_url, settings.database_url)
+    try:
+        db = Database(url)
+        db.upgrade()
+    except Exception as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        err.print(f"[red]cannot open database[/red] {masked_db(url)}: {type(exc).__name__}: {first_line}")
+        sys.exit(EXIT_CANNOT_RUN)
+    return db
+
+
+def config_path(option: str | None) -> Path | None:
+    """--config, else ./policywatch.toml when it exists, else none (defaults)."""
+    if option:
+        return Path(option)
+    return Path(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).is_file() else None
+
+
+def settings_or_exit(option: str | None) -> Settings:
+    try:
+        return load_settings(config_path(option))
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(EXIT_CANNOT_RUN)

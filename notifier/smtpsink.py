@@ -1,0 +1,55 @@
+"""A local SMTP server (aiosmtpd) that keeps every message it receives: where `policywatch demo`
+delivers its email alerts, and the real SMTP peer of the notification tests."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+import socket
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Handler:
+    def __init__(self, sink: SMTPSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.sink.messages.append(message)  # type: ignore[arg-type]
+        if self.sink.mbox_path is not None:
+            box = mailbox.mbox(str(self.sink.mbox_path))
+            try:
+                box.add(envelope.content)
+                box.flush()
+            finally:
+                box.close()
+        return "250 Message accepted for delivery"
+
+
+class SMTPSink:
+    def __init__(self, mbox_path: Path | None = None, port: int | None = None) -> None:
+        self.mbox_path = mbox_path
+        self.port = port or free_port()
+        self.messages: list[EmailMessage] = []
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+
+    def apprise_url(self, to: str = "ops@localhost", sender: str = "policywatch@localhost") -> str:
+        return f"mailto://127.0.0.1:{self.port}?from={sender}&to={to}&mode=insecure"
+
+    def __enter__(self) -> SMTPSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()

@@ -16,8 +16,11 @@ from monitor.store.models import Run
 
 
 class IngestPipeline:
-    def __init__(self, crawler: Crawler, db_url: str, run_id: int, settings: Settings, today: date) -> None:
+    def __init__(
+        self, crawler: Crawler, db_url: str, run_id: int, settings: Settings, today: date, dry_run: bool = False
+    ) -> None:
         self.crawler = crawler
+        self.dry_run = dry_run
         self.db_url = db_url
         self.run_id = run_id
         self.settings = settings
@@ -37,6 +40,7 @@ class IngestPipeline:
             s.getint("POLICYWATCH_RUN_ID"),
             s.get("POLICYWATCH_SETTINGS") or Settings(),
             date.fromisoformat(today) if today else today_in_shanghai(),
+            s.getbool("POLICYWATCH_DRY_RUN"),
         )
 
     def open_spider(self) -> None:
@@ -55,6 +59,7 @@ class IngestPipeline:
             source=spider.source,  # type: ignore[union-attr]
             settings=self.settings,
             today=self.today,
+            dry_run=self.dry_run,
         )
 
     def process_item(self, item: Any) -> Any:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -55,6 +58,19 @@ def _log_crawl_failure(failure: Any, source_name: str) -> None:
     log.error("[%s] crawl failed: %s", source_name, failure.getTraceback())
 
 
+def _die_with_parent() -> None:
+    """A crawl child whose parent was killed must not go on writing beside the next run."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def crawl_sources(
     db_url: str,
     run_id: int,
@@ -78,6 +94,7 @@ def crawl_sources(
         },
         priority="cmdline",
     )
+    _die_with_parent()
     db = Database(db_url)
     process = CrawlerProcess(scrapy_settings)
     for source in sources:

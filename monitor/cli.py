@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from monitor.cli_admin import register as register_admin_commands
-from monitor.cli_common import console, err, open_db, settings_or_exit, setup_logging
+from monitor.cli_common import console, err, find_policy, open_db, settings_or_exit, setup_logging
 from monitor.config import (
     ConfigError,
     Settings,
@@ -24,7 +24,8 @@ from monitor.config import (
     sources_by_name,
 )
 from monitor.events import EVENT_LABELS, event_json
-from monitor.exitcodes import EXIT_CANNOT_RUN
+from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_LOCKED
+from monitor.lock import LockedError
 from monitor.runner import RunResult, run_once
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Policy, Source, Version
@@ -92,6 +93,7 @@ def _print_run(result: RunResult, title: str) -> None:
 @click.option("--report-dir", type=click.Path(file_okay=False), help="Where to write the HTML report.")
 @click.option("--source", "only", multiple=True, help="Run only this source (repeatable).")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Pretend today is this date (Asia/Shanghai).")
+@click.option("--dry-run", is_flag=True, help="Crawl and diff, print what would happen; store and send nothing.")
 def run(
     sources_file: str,
     config_file: str | None,
@@ -99,11 +101,13 @@ def run(
     report_dir: str | None,
     only: tuple[str, ...],
     today: Any,
+    dry_run: bool,
 ) -> None:
     """Crawl every source once, store changes, raise events, send alerts, write the report.
 
+    Safe to call from cron: a second run on the same database exits at once (code 3).
     Exit codes: 0 all good; 1 some sources failed (the rest was processed and committed);
-    2 could not run (bad config, database unreachable).
+    2 could not run (bad config, database unreachable); 3 another run is in progress.
     """
     settings = settings_or_exit(config_file)
     try:
@@ -114,11 +118,24 @@ def run(
         err.print(f"[red]configuration error:[/red] {exc}")
         sys.exit(EXIT_CANNOT_RUN)
     db = open_db(db_url, settings)
-    with console.status(f"crawling {len(sources)} source(s)…"):
-        result = run_once(
-            db, sources, settings, report_dir=report_dir or settings.report_dir, today=today.date() if today else None
-        )
-    _print_run(result, "policywatch run")
+    try:
+        with console.status(f"crawling {len(sources)} source(s)…"):
+            result = run_once(
+                db,
+                sources,
+                settings,
+                report_dir=report_dir or settings.report_dir,
+                today=today.date() if today else None,
+                dry_run=dry_run,
+            )
+    except LockedError as exc:
+        err.print(f"[yellow]not running:[/yellow] {exc}")
+        sys.exit(EXIT_LOCKED)
+    _print_run(result, "policywatch run --dry-run" if dry_run else "policywatch run")
+    if dry_run:
+        for name, st in sorted(result.source_stats.items()):
+            for line in st.get("would", []):
+                console.print(f"would record [{name}] {line}")
     if result.report:
         console.print(f"report: {result.report}")
     sys.exit(result.exit_code)
@@ -165,22 +182,6 @@ def report(db_url: str | None, out_dir: str, since: Any) -> None:
     console.print(f"report written: {index}")
 
 
-def _find_policy(session: Any, ref: str) -> Policy:
-    """A policy by id, URL, 文号 or a unique part of its title."""
-    if ref.isdigit():
-        found = session.get(Policy, int(ref))
-        if found is not None:
-            return found
-    for condition in (Policy.url == ref, Policy.doc_number == ref, Policy.title.contains(ref)):
-        hits = list(session.scalars(select(Policy).where(condition).limit(5)))
-        if len(hits) == 1:
-            return hits[0]
-        if len(hits) > 1:
-            names = "; ".join(f"#{p.id} {p.title}" for p in hits)
-            raise click.UsageError(f"'{ref}' matches several policies: {names}")
-    raise click.UsageError(f"no policy matches '{ref}' (give an id, URL, 文号 or part of the title)")
-
-
 @cli.command()
 @click.argument("policy")
 @click.option("--db", "db_url", help="Database URL.")
@@ -194,7 +195,7 @@ def diff(policy: str, db_url: str | None, from_seq: int | None, to_seq: int | No
 
     db = open_db(db_url, Settings())
     with db.session() as session:
-        found = _find_policy(session, policy)
+        found = find_policy(session, policy)
         versions = {v.seq: v for v in found.versions}
         if not versions:
             raise click.UsageError(f"#{found.id} has no stored version yet")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 import tomlkit
 from rich.table import Table
 from sqlalchemy import func, select
 
-from monitor.cli_common import DEFAULT_CONFIG, config_path, console, err, open_db, settings_or_exit
+from monitor.cli_common import DEFAULT_CONFIG, config_path, console, err, find_policy, open_db, settings_or_exit
 from monitor.config import (
     DELIVERY_MODES,
     EVENT_TYPES,
@@ -20,6 +21,7 @@ from monitor.config import (
     check_settings,
     expand_env,
     load_sources,
+    sources_by_name,
 )
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
 from monitor.lifecycle import today_in_shanghai
@@ -239,7 +241,216 @@ def status_command(db_url: str | None, config_file: str | None) -> None:
         console.print(f"{n_sources} source(s) known; checked {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
+@click.command("schedule")
+@click.option(
+    "--sources", "sources_file", type=click.Path(dir_okay=False), default="seeds/sources.yaml", show_default=True
+)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False))
+@click.option("--db", "db_url", help="Database URL (jobs are stored there too).")
+def schedule_command(sources_file: str, config_file: str | None, db_url: str | None) -> None:
+    """Run as a daemon: each source on its own `schedule` (cron, Asia/Shanghai), time-based lifecycle
+    events daily, the alert outbox every 5 minutes. SIGTERM lets the current crawl finish, then exits."""
+    from monitor.schedule import build_scheduler, serve_forever
+
+    settings = settings_or_exit(config_file)
+    try:
+        sources = load_sources(sources_file)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(EXIT_CANNOT_RUN)
+    db = open_db(db_url, settings)
+    path = config_path(config_file)
+    try:
+        scheduler = build_scheduler(
+            db, sources, str(Path(sources_file).resolve()), str(path.resolve()) if path else None
+        )
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(EXIT_CANNOT_RUN)
+    serve_forever(scheduler)
+
+
+@click.command("policies")
+@click.option("--db", "db_url", help="Database URL.")
+@click.option("--status", "statuses", multiple=True, help="Only this status (现行有效, 已废止, …; repeatable).")
+@click.option("--region", help="Only sources whose region contains this.")
+def policies_command(db_url: str | None, statuses: tuple[str, ...], region: str | None) -> None:
+    """Policies with their lifecycle status, 文号 and dates."""
+    db = open_db(db_url, settings_or_exit(None))
+    with db.session() as session:
+        query = select(Policy).join(Source).order_by(Policy.expires_date.is_(None), Policy.expires_date, Policy.id)
+        if statuses:
+            query = query.where(Policy.status.in_(statuses))
+        if region:
+            query = query.where(Source.region.contains(region))
+        rows = list(session.scalars(query))
+        table = Table(title=f"{len(rows)} policy(ies)")
+        for col in ("id", "status", "policy", "文号", "effective", "expires", "source"):
+            table.add_column(col)
+        for p in rows:
+            presumed = " (推定)" if "presumed" in p.status_source else ""
+            table.add_row(
+                str(p.id),
+                p.status + presumed,
+                p.title,
+                p.doc_number or "",
+                str(p.effective_date or ""),
+                str(p.expires_date or ""),
+                p.source.name,
+            )
+        console.print(table)
+
+
+@click.command("history")
+@click.argument("policy")
+@click.option("--db", "db_url", help="Database URL.")
+def history_command(policy: str, db_url: str | None) -> None:
+    """Versions and events of POLICY (id, URL, 文号 or part of the title)."""
+    db = open_db(db_url, settings_or_exit(None))
+    with db.session() as session:
+        found = find_policy(session, policy)
+        console.print(f"#{found.id} {found.title} — {found.status} ({found.status_source}: {found.status_evidence})")
+        console.print(f"{found.url}")
+        table = Table(title="versions and events")
+        for col in ("when", "what", "detail"):
+            table.add_column(col)
+        rows = [
+            (v.fetched_at, f"v{v.seq}", f"hash {v.content_hash[:12]}, HTTP {v.http_status}") for v in found.versions
+        ]
+        rows += [
+            (e.detected_at, e.type, e.summary)
+            for e in session.scalars(select(Event).where(Event.policy_id == found.id))
+        ]
+        for when, what, detail in sorted(rows, key=lambda r: (r[0].replace(tzinfo=None), r[1])):
+            table.add_row(f"{when:%Y-%m-%d %H:%M}", what, detail)
+        console.print(table)
+
+
+EXPORT_FIELDS = (
+    "id",
+    "title",
+    "doc_number",
+    "issuer",
+    "status",
+    "status_source",
+    "published",
+    "effective_date",
+    "expires_date",
+    "url",
+    "source",
+    "region",
+    "repealed_by",
+)
+
+
+@click.command("export")
+@click.option("--db", "db_url", help="Database URL.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
+def export_command(db_url: str | None, fmt: str, out: Any) -> None:
+    """Every policy with its lifecycle, as JSON lines or CSV (UTF-8)."""
+    import csv
+    import json
+
+    db = open_db(db_url, settings_or_exit(None))
+    with db.session() as session:
+        rows = [
+            {
+                "id": p.id,
+                "title": p.title,
+                "doc_number": p.doc_number,
+                "issuer": p.issuer,
+                "status": p.status,
+                "status_source": p.status_source,
+                "published": str(p.published or ""),
+                "effective_date": str(p.effective_date or ""),
+                "expires_date": str(p.expires_date or ""),
+                "url": p.url,
+                "source": p.source.name,
+                "region": p.source.region,
+                "repealed_by": p.repealed_by.title if p.repealed_by else "",
+            }
+            for p in session.scalars(select(Policy).order_by(Policy.id))
+        ]
+    if fmt == "json":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@click.group("sources")
+def sources_group() -> None:
+    """List the configured sources, or check what the spider would extract from one."""
+
+
+@sources_group.command("list")
+@click.option(
+    "--sources", "sources_file", type=click.Path(dir_okay=False), default="seeds/sources.yaml", show_default=True
+)
+def sources_list(sources_file: str) -> None:
+    """The sources in a sources file."""
+    try:
+        sources = load_sources(sources_file)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(EXIT_CANNOT_RUN)
+    table = Table(title=f"{len(sources)} source(s) in {sources_file}")
+    for col in ("name", "region", "start URLs", "schedule"):
+        table.add_column(col)
+    for s in sources:
+        table.add_row(s.name, s.region, "\n".join(s.start_urls), s.schedule)
+    console.print(table)
+
+
+@sources_group.command("check")
+@click.argument("name")
+@click.option(
+    "--sources", "sources_file", type=click.Path(dir_okay=False), default="seeds/sources.yaml", show_default=True
+)
+def sources_check(name: str, sources_file: str) -> None:
+    """Fetch NAME's first list page once and show the links, pagination and the fields extracted
+    from the first detail page — what the spider would see. Stores nothing."""
+    from monitor.sourcecheck import check_source
+
+    try:
+        source = sources_by_name(load_sources(sources_file), [name])[0]
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(EXIT_CANNOT_RUN)
+    try:
+        report = check_source(source)
+    except OSError as exc:
+        err.print(f"[red]cannot fetch[/red] {source.start_urls[0]}: {exc}")
+        sys.exit(EXIT_PARTIAL)
+    console.print(
+        f"list page {report.list_url}: {len(report.links)} detail link(s), "
+        f"{len(report.next_pages)} further list page(s)"
+    )
+    for link in report.links[:20]:
+        console.print(f"  {link.date or '          '}  {link.title[:40]}  {link.url}")
+    for page in report.next_pages[:10]:
+        console.print(f"  next: {page}")
+    if report.detail is None:
+        err.print("[yellow]no detail page found on the list page[/yellow]")
+        sys.exit(EXIT_PARTIAL)
+    table = Table(title=f"detail page {report.detail_url}", show_header=False)
+    for key, value in report.detail.items():
+        table.add_row(key, value)
+    console.print(table)
+
+
 def register(cli: click.Group) -> None:
-    cli.add_command(config_group)
-    cli.add_command(subscribers_group)
-    cli.add_command(status_command)
+    for command in (
+        config_group,
+        subscribers_group,
+        status_command,
+        schedule_command,
+        policies_command,
+        history_command,
+        export_command,
+        sources_group,
+    ):
+        cli.add_command(command)

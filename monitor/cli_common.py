@@ -7,11 +7,15 @@ import logging
 import sys
 from pathlib import Path
 
+import click
 from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.exitcodes import EXIT_CANNOT_RUN
 from monitor.store.db import Database, resolve_database_url
+from monitor.store.models import Policy
 
 console = Console()
 err = Console(stderr=True)
@@ -78,3 +82,19 @@ def settings_or_exit(option: str | None) -> Settings:
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {exc}")
         sys.exit(EXIT_CANNOT_RUN)
+
+
+def find_policy(session: Session, ref: str) -> Policy:
+    """A policy by id, URL, 文号 or a unique part of its title."""
+    if ref.isdigit():
+        found = session.get(Policy, int(ref))
+        if found is not None:
+            return found
+    for condition in (Policy.url == ref, Policy.doc_number == ref, Policy.title.contains(ref)):
+        hits = list(session.scalars(select(Policy).where(condition).limit(5)))
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            names = "; ".join(f"#{p.id} {p.title}" for p in hits)
+            raise click.UsageError(f"'{ref}' matches several policies: {names}")
+    raise click.UsageError(f"no policy matches '{ref}' (give an id, URL, 文号 or part of the title)")

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -228,12 +229,16 @@ class DemoSite:
 class DemoServer:
     """Serves a DemoSite on 127.0.0.1 (a free port); `site.revision` switches what it serves."""
 
-    def __init__(self, site: DemoSite | None = None, port: int = 0) -> None:
+    def __init__(self, site: DemoSite | None = None, port: int = 0, delay: float = 0.0) -> None:
         self.site = site or DemoSite()
+        self.delay = delay  # seconds per response: tests use it to catch a run mid-crawl
         demo = self.site
+        server_self = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if server_self.delay:
+                    time.sleep(server_self.delay)
                 path = self.path.split("?", 1)[0]
                 if path.endswith("/"):
                     path += "index.html"

@@ -64,6 +64,7 @@ class SourceStats:
     gone: int = 0
     removed: int = 0
     errors: list[str] = field(default_factory=list)
+    would: list[str] = field(default_factory=list)  # events a dry run would have recorded
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
@@ -85,8 +86,10 @@ class Ingestor:
         settings: Settings,
         today: date,
         clock: Any = None,
+        dry_run: bool = False,
     ) -> None:
         self.db = db
+        self.dry_run = dry_run
         self.run_id = run_id
         self.source = source
         self.settings = settings
@@ -95,9 +98,13 @@ class Ingestor:
         self.stats = SourceStats()
         self.listed: set[str] = set()
         self.gone: set[str] = set()
-        with db.session() as session:
+        with self._session() as session:
             row = self._source_row(session)
             self.baselining = row.baselined_at is None
+
+    def _session(self) -> Any:
+        """Policy data: committed, or rolled back at the end of each unit of work in a dry run."""
+        return self.db.session(commit=not self.dry_run)
 
     def now(self) -> datetime:
         from datetime import UTC
@@ -145,7 +152,7 @@ class Ingestor:
         except Exception as exc:  # a bug or a library failure on one page must not stop the source
             log.exception("[%s] extraction crashed on %s", self.source.name, item.url)
             return self._failed(item, f"extraction error: {type(exc).__name__}: {exc}")
-        with self.db.session() as session:
+        with self._session() as session:
             outcome = self._store(session, item, parsed)
         setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
         log.info("[%s] %s %s", self.source.name, outcome, item.url)
@@ -158,7 +165,7 @@ class Ingestor:
         self.stats.failed += 1
         self.stats.errors.append(f"{item.url}: {reason}")
         log.warning("[%s] fetch failed, nothing stored: %s (%s)", self.source.name, item.url, reason)
-        with self.db.session() as session:
+        with self._session() as session:
             policy = self._policy(session, item.url)
             if policy is not None:
                 policy.last_fetch_status = item.status
@@ -168,7 +175,7 @@ class Ingestor:
     def _gone(self, item: PageItem) -> str:
         self.stats.gone += 1
         self.gone.add(item.url)
-        with self.db.session() as session:
+        with self._session() as session:
             policy = self._policy(session, item.url)
             if policy is not None:
                 policy.last_fetch_status = item.status
@@ -279,7 +286,7 @@ class Ingestor:
         details: dict[str, Any],
         version: Version | None = None,
     ) -> None:
-        record_event(
+        event = record_event(
             session,
             policy=policy,
             type_=type_,
@@ -291,6 +298,8 @@ class Ingestor:
             subscribers=self.settings.subscribers,
             version_id=version.id if version else None,
         )
+        if event is not None and self.dry_run:
+            self.stats.would.append(f"{type_}: {policy.title} — {summary}")
 
     def _changed(
         self,
@@ -442,7 +451,7 @@ class Ingestor:
     def finish(self) -> SourceStats:
         """Confirm removals (only after a complete list crawl) and close the baseline."""
         lists_complete = self.stats.list_pages > 0 and self.stats.list_failures == 0
-        with self.db.session() as session:
+        with self._session() as session:
             source_row = self._source_row(session)
             for url in sorted(self.gone):
                 policy = self._policy(session, url)
@@ -471,6 +480,8 @@ class Ingestor:
                     self._refresh(session, policy, lifecycle_from_json(latest.lifecycle), quiet=True)
             if self.baselining and lists_complete:
                 source_row.baselined_at = self.now()
+        # The run's own record is kept even in a dry run: it says what the run saw and would do.
+        with self.db.session() as session:
             run = session.get(Run, self.run_id)
             if run is not None:
                 run.stats = {**(run.stats or {}), self.source.name: self.stats.as_dict()}

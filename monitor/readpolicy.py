@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 from datetime import date
 from pathlib import Path
@@ -16,14 +17,25 @@ from monitor.normalise import normalise
 USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch)"
 
 
-def _load(path_or_url: str) -> tuple[str, str]:
-    """Returns (text, url); HTML is decoded header → BOM → meta → detection (w3lib)."""
-    if path_or_url.startswith(("http://", "https://")):
-        request = urllib.request.Request(path_or_url, headers={"User-Agent": USER_AGENT})
-        with urllib.request.urlopen(request, timeout=30) as response:
+def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
+    """One polite GET; HTML decoded header → BOM → meta → detection (w3lib, GBK read as GB18030)."""
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only, checked by callers
             raw = response.read(20 * 1024 * 1024)
-            content_type = response.headers.get("Content-Type", "")
-        _, text = html_to_unicode(content_type, raw)
+            status, content_type = response.status, response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        raw, status, content_type = exc.read(), exc.code, exc.headers.get("Content-Type", "")
+    _, text = html_to_unicode(content_type, raw)
+    return status, text
+
+
+def _load(path_or_url: str) -> tuple[str, str]:
+    """Returns (text, url)."""
+    if path_or_url.startswith(("http://", "https://")):
+        status, text = fetch(path_or_url)
+        if status >= 400:
+            raise ValueError(f"HTTP {status}")
         return text, path_or_url
     raw = Path(path_or_url).read_bytes()
     _, text = html_to_unicode(None, raw)

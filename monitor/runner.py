@@ -17,6 +17,7 @@ from crawler.process import crawl_in_child
 from monitor.config import Settings, SourceConfig
 from monitor.exitcodes import EXIT_OK, EXIT_PARTIAL
 from monitor.lifecycle import today_in_shanghai
+from monitor.lock import RunLock
 from monitor.report import render_report
 from monitor.status import apply_time_transitions
 from monitor.store.db import Database
@@ -49,20 +50,47 @@ def run_once(
     report_dir: str | Path | None,
     today: date | None = None,
     scrapy_overrides: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
 ) -> RunResult:
-    today = today or today_in_shanghai()
-    now = datetime.now(UTC)
+    """Raises LockedError when another run holds the database's run lock."""
+    with RunLock(db):
+        return _run_locked(
+            db,
+            sources,
+            settings,
+            report_dir=report_dir,
+            today=today or today_in_shanghai(),
+            scrapy_overrides=scrapy_overrides,
+            dry_run=dry_run,
+        )
+
+
+def _run_locked(
+    db: Database,
+    sources: Sequence[SourceConfig],
+    settings: Settings,
+    *,
+    report_dir: str | Path | None,
+    today: date,
+    scrapy_overrides: Mapping[str, Any] | None,
+    dry_run: bool,
+) -> RunResult:
     with db.session() as session:
-        run = Run(started_at=now, status="running", stats={})
+        run = Run(started_at=datetime.now(UTC), status="running", stats={})
         session.add(run)
         session.flush()
         run_id = run.id
     # The crawl child logs at the level the operator chose for this process.
-    overrides = {"LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()), **(scrapy_overrides or {})}
+    overrides = {
+        "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+        "POLICYWATCH_DRY_RUN": dry_run,
+        **(scrapy_overrides or {}),
+    }
     exitcode = crawl_in_child(db.url, run_id, sources, settings, today, overrides)
     if exitcode != 0:
         log.error("crawl process exited with code %s; what was stored so far is kept", exitcode)
-    with db.session() as session:
+    # The calendar moves on its own: time-based lifecycle events are computed on every run.
+    with db.session(commit=not dry_run) as session:
         apply_time_transitions(
             session,
             today=today,
@@ -71,7 +99,7 @@ def run_once(
             subscribers=settings.subscribers,
             soon_days=settings.expiring_soon_days,
         )
-    delivery = deliver_pending(db, settings)
+    delivery = DeliveryStats() if dry_run else deliver_pending(db, settings)
     with db.session() as session:
         run = session.get(Run, run_id)
         assert run is not None
@@ -84,7 +112,7 @@ def run_once(
             or stats[s.name]["failed"]
             or not stats[s.name]["list_pages"]
         )
-        run.status = "ok" if not failed and exitcode == 0 else "partial"
+        run.status = "dry-run" if dry_run else "ok" if not failed and exitcode == 0 else "partial"
         run.finished_at = datetime.now(UTC)
         events = Counter(
             dict(
@@ -93,6 +121,8 @@ def run_once(
                 ).all()
             )
         )
-        status = run.status
-    report = render_report(db, report_dir, today=today) if report_dir else None
+    if dry_run:
+        events = Counter(line.split(":", 1)[0] for st in stats.values() for line in st.get("would", []))
+    report = render_report(db, report_dir, today=today) if report_dir and not dry_run else None
+    status = "partial" if failed or exitcode else "ok"
     return RunResult(run_id, status, stats, events, delivery, report, failed)

@@ -63,10 +63,20 @@ class Database:
             command.upgrade(cfg, "head")
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One unit of work: committed on success, rolled back on any error."""
-        with self._sessions() as session, session.begin():
-            yield session
+    def session(self, *, commit: bool = True) -> Iterator[Session]:
+        """One unit of work: committed on success, rolled back on any error. commit=False does all
+        the work and rolls it back (dry runs)."""
+        with self._sessions() as session:
+            session.begin()
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

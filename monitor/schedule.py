@@ -1,0 +1,159 @@
+"""`policywatch schedule`: an APScheduler 3 daemon with one job per source (its `schedule` cron
+expression, Asia/Shanghai), a daily job for time-based lifecycle events and one that retries the
+alert outbox. Jobs persist in the same database (SQLAlchemyJobStore, table created by Alembic);
+coalesce + max_instances=1 + a misfire grace time mean a sleeping laptop or a restart runs a missed
+source once, not five times. Each crawl runs in a child process (Twisted's reactor cannot restart)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+from datetime import UTC, datetime
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.config import ConfigError, SourceConfig, load_settings, load_sources, sources_by_name
+from monitor.lifecycle import today_in_shanghai
+from monitor.lock import LockedError, RunLock
+from monitor.runner import run_once
+from monitor.status import apply_time_transitions
+from monitor.store.db import Database
+from notifier.outbox import deliver_pending
+
+log = logging.getLogger("policywatch.schedule")
+
+TIMEZONE = "Asia/Shanghai"
+MISFIRE_GRACE = 3600  # seconds: a run missed by less than this still happens (once) after a restart
+_CRONTAB_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def cron_trigger(expr: str, timezone: str = TIMEZONE) -> CronTrigger:
+    """Standard 5-field crontab (minute hour day month weekday, 0/7 = Sunday as in cron(8)), or 6
+    fields with seconds first. Weekday numbers are translated to names because APScheduler 3
+    counts 0 as Monday."""
+    fields = expr.split()
+    if len(fields) not in (5, 6):
+        raise ConfigError(f"schedule '{expr}': expected 5 crontab fields (or 6 with seconds first)")
+    second = fields.pop(0) if len(fields) == 6 else "0"
+    minute, hour, day, month, dow = fields
+    dow = re.sub(r"(?<![/\d])([0-7])(?!\d)", lambda m: _CRONTAB_DAYS[int(m.group(1))], dow)
+    try:
+        return CronTrigger(
+            second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=timezone
+        )
+    except ValueError as exc:
+        raise ConfigError(f"schedule '{expr}': {exc}") from exc
+
+
+# --- jobs (top-level functions: the job store pickles references to them) ------------------------
+
+
+def run_source_job(db_url: str, sources_file: str, config_file: str | None, source_name: str) -> None:
+    settings = load_settings(config_file)
+    source = sources_by_name(load_sources(sources_file), [source_name])[0]
+    db = Database(db_url)
+    try:
+        result = run_once(db, [source], settings, report_dir=settings.report_dir)
+        log.warning(
+            "[%s] run #%s %s: %s", source_name, result.run_id, result.status, dict(result.events) or "no events"
+        )
+    except LockedError as exc:
+        log.warning("[%s] skipped: %s", source_name, exc)
+    finally:
+        db.dispose()
+
+
+def lifecycle_job(db_url: str, config_file: str | None) -> None:
+    settings = load_settings(config_file)
+    db = Database(db_url)
+    try:
+        with RunLock(db), db.session() as session:
+            apply_time_transitions(
+                session,
+                today=today_in_shanghai(),
+                now=datetime.now(UTC),
+                run_id=None,
+                subscribers=settings.subscribers,
+                soon_days=settings.expiring_soon_days,
+            )
+        deliver_pending(db, settings)
+    except LockedError as exc:
+        log.warning("lifecycle check skipped: %s", exc)
+    finally:
+        db.dispose()
+
+
+def outbox_job(db_url: str, config_file: str | None) -> None:
+    settings = load_settings(config_file)
+    db = Database(db_url)
+    try:
+        stats = deliver_pending(db, settings)
+        if stats.sent or stats.failed:
+            log.warning("outbox: sent %d, failed %d, gave up %d", stats.sent, stats.failed, stats.gave_up)
+    finally:
+        db.dispose()
+
+
+def build_scheduler(
+    db: Database, sources: list[SourceConfig], sources_file: str, config_file: str | None, *, outbox_minutes: int = 5
+) -> BlockingScheduler:
+    scheduler = BlockingScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")},
+        executors={"default": ThreadPoolExecutor(1)},  # one crawl at a time; the run lock agrees
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
+        timezone=TIMEZONE,
+    )
+    wanted = set()
+    for source in sources:
+        job_id = f"source:{source.name}"
+        wanted.add(job_id)
+        scheduler.add_job(
+            run_source_job,
+            cron_trigger(source.schedule),
+            id=job_id,
+            name=f"crawl {source.name}",
+            args=[db.url, sources_file, config_file, source.name],
+            replace_existing=True,
+        )
+    scheduler.add_job(
+        lifecycle_job,
+        cron_trigger("5 0 * * *"),
+        id="lifecycle",
+        name="time-based lifecycle events",
+        args=[db.url, config_file],
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        outbox_job,
+        IntervalTrigger(minutes=outbox_minutes, timezone=TIMEZONE),
+        id="outbox",
+        name="retry the alert outbox",
+        args=[db.url, config_file],
+        replace_existing=True,
+    )
+    wanted |= {"lifecycle", "outbox"}
+    store = scheduler._jobstores["default"]
+    for job in store.get_all_jobs():
+        if job.id not in wanted:
+            store.remove_job(job.id)
+    return scheduler
+
+
+def serve_forever(scheduler: BlockingScheduler) -> None:
+    """Block until SIGTERM/SIGINT; the job in progress finishes, then the process exits."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.warning("received %s: finishing the current job, then stopping", signal.Signals(signum).name)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for job in scheduler.get_jobs():
+        log.warning("scheduled %s: next %s", job.name, getattr(job, "next_run_time", None))
+    scheduler.start()

@@ -10,8 +10,9 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from queue import Empty
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 from sqlalchemy import select
 
+from crawler.progress import SharedRef
 from crawler.spiders.policy import PolicySpider
 from monitor.config import Settings, SourceConfig
 from monitor.store.db import Database
@@ -78,6 +80,7 @@ def crawl_sources(
     settings: Settings,
     today: date,
     overrides: Mapping[str, Any] | None = None,
+    progress_queue: Any = None,
 ) -> None:
     scrapy_settings = get_project_settings()
     if scrapy_settings.get("BOT_NAME") != "policywatch":
@@ -90,6 +93,7 @@ def crawl_sources(
             "POLICYWATCH_RUN_ID": run_id,
             "POLICYWATCH_SETTINGS": settings,
             "POLICYWATCH_TODAY": today.isoformat(),
+            "POLICYWATCH_PROGRESS_QUEUE": SharedRef(progress_queue) if progress_queue is not None else None,
             **(overrides or {}),
         },
         priority="cmdline",
@@ -111,14 +115,26 @@ def crawl_in_child(
     settings: Settings,
     today: date,
     overrides: Mapping[str, Any] | None = None,
+    progress: Callable[[str, int, int, bool], None] | None = None,
 ) -> int:
-    """Returns the child's exit code (0 when the crawl process ended normally)."""
+    """Returns the child's exit code (0 when the crawl process ended normally). `progress` is called
+    with (source, pages done, pages known, finished) while the crawl runs."""
     ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue() if progress else None
     child = ctx.Process(
         target=crawl_sources,
-        args=(db_url, run_id, list(sources), settings, today, dict(overrides or {})),
+        args=(db_url, run_id, list(sources), settings, today, dict(overrides or {}), queue),
         name="policywatch-crawl",
     )
     child.start()
-    child.join()
+    while True:
+        child.join(timeout=0.2)
+        if queue is not None and progress is not None:
+            while True:
+                try:
+                    progress(*queue.get_nowait())
+                except Empty:
+                    break
+        if child.exitcode is not None:
+            break
     return child.exitcode if child.exitcode is not None else 1

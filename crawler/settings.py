@@ -26,6 +26,8 @@ RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 ITEM_PIPELINES = {"crawler.pipelines.IngestPipeline": 300}
+# Pages done/total per source for `policywatch run`'s progress display (off without a queue).
+EXTENSIONS = {"crawler.progress.ProgressExtension": 500}
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

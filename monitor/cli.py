@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from monitor.cli_admin import register as register_admin_commands
-from monitor.cli_common import console, err, find_policy, open_db, settings_or_exit, setup_logging
+from monitor.cli_common import CrawlProgress, console, err, find_policy, open_db, settings_or_exit, setup_logging
 from monitor.config import (
     ConfigError,
     Settings,
@@ -119,7 +119,7 @@ def run(
         sys.exit(EXIT_CANNOT_RUN)
     db = open_db(db_url, settings)
     try:
-        with console.status(f"crawling {len(sources)} source(s)…"):
+        with CrawlProgress() as bars:
             result = run_once(
                 db,
                 sources,
@@ -127,6 +127,7 @@ def run(
                 report_dir=report_dir or settings.report_dir,
                 today=today.date() if today else None,
                 dry_run=dry_run,
+                progress=bars.update,
             )
     except LockedError as exc:
         err.print(f"[yellow]not running:[/yellow] {exc}")
@@ -291,8 +292,16 @@ def demo(workdir: str) -> None:
         results = []
         for revision in (1, 2):
             server.site.revision = revision
-            with console.status(f"revision {revision}: crawling {len(sources)} demo sites…"):
-                result = run_once(db, sources, settings, report_dir=work / "report", scrapy_overrides=DEMO_SCRAPY)
+            console.print(f"revision {revision}: crawling {len(sources)} demo sites…")
+            with CrawlProgress() as bars:
+                result = run_once(
+                    db,
+                    sources,
+                    settings,
+                    report_dir=work / "report",
+                    scrapy_overrides=DEMO_SCRAPY,
+                    progress=bars.update,
+                )
             _print_run(result, f"demo run {revision} (site revision {revision})")
             results.append(result)
         _demo_summary(db, work, len(receiver.received), len(smtp.messages))

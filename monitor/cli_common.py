@@ -98,3 +98,36 @@ def find_policy(session: Session, ref: str) -> Policy:
             names = "; ".join(f"#{p.id} {p.title}" for p in hits)
             raise click.UsageError(f"'{ref}' matches several policies: {names}")
     raise click.UsageError(f"no policy matches '{ref}' (give an id, URL, 文号 or part of the title)")
+
+
+class CrawlProgress:
+    """A rich progress bar per source (pages done / pages known), fed by the crawl child; silent
+    when stdout is not a terminal (cron, systemd), where the per-source summary table suffices."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.enabled = console.is_terminal
+        self.bar = Progress(
+            TextColumn("{task.description:<24}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not self.enabled,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def update(self, source: str, done: int, total: int, finished: bool) -> None:
+        if source not in self.tasks:
+            self.tasks[source] = self.bar.add_task(source, total=max(total, 1))
+        self.bar.update(self.tasks[source], completed=done, total=max(total, done, 1))
+        if finished:
+            self.bar.update(self.tasks[source], description=f"{source} ✓")
+
+    def __enter__(self) -> CrawlProgress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -51,6 +51,7 @@ def run_once(
     today: date | None = None,
     scrapy_overrides: Mapping[str, Any] | None = None,
     dry_run: bool = False,
+    progress: Callable[[str, int, int, bool], None] | None = None,
 ) -> RunResult:
     """Raises LockedError when another run holds the database's run lock."""
     with RunLock(db):
@@ -62,6 +63,7 @@ def run_once(
             today=today or today_in_shanghai(),
             scrapy_overrides=scrapy_overrides,
             dry_run=dry_run,
+            progress=progress,
         )
 
 
@@ -74,6 +76,7 @@ def _run_locked(
     today: date,
     scrapy_overrides: Mapping[str, Any] | None,
     dry_run: bool,
+    progress: Callable[[str, int, int, bool], None] | None,
 ) -> RunResult:
     with db.session() as session:
         run = Run(started_at=datetime.now(UTC), status="running", stats={})
@@ -86,7 +89,7 @@ def _run_locked(
         "POLICYWATCH_DRY_RUN": dry_run,
         **(scrapy_overrides or {}),
     }
-    exitcode = crawl_in_child(db.url, run_id, sources, settings, today, overrides)
+    exitcode = crawl_in_child(db.url, run_id, sources, settings, today, overrides, progress)
     if exitcode != 0:
         log.error("crawl process exited with code %s; what was stored so far is kept", exitcode)
     # The calendar moves on its own: time-based lifecycle events are computed on every run.

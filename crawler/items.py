@@ -12,6 +12,7 @@ class ListedLink:
     url: str
     title: str = ""
     date: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # e.g. 发文字号, 有效性 from a JSON API row
 
 
 @dataclass(slots=True)
@@ -26,20 +27,31 @@ class ListPageItem:
 
 
 @dataclass(slots=True)
+class AttachmentFile:
+    url: str
+    name: str
+    status: int
+    body: bytes = b""
+    content_type: str = ""
+
+
+@dataclass(slots=True)
 class PageItem:
     """One fetched detail page (or the failure to fetch it)."""
 
     source: str
     url: str
-    status: int  # HTTP status; 0 when no response came (timeout, DNS, connection refused)
+    status: int  # HTTP status; 0 when no response came (timeout, DNS, connection refused); 304 unchanged
     fetched_at: datetime
     body: bytes = b""
-    text: str = ""  # decoded by Scrapy (header → BOM → meta → detection)
+    text: str = ""  # decoded: header → BOM → meta → detection, corrected when the label is wrong
     encoding: str = ""
     etag: str = ""
     last_modified: str = ""
     content_type: str = ""
     error: str = ""
+    listed: ListedLink | None = None  # the list entry that led here, when there was one
+    attachments: list[AttachmentFile] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # Scrapy logs items on errors; a whole page body in a log line helps nobody.

@@ -11,35 +11,50 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from queue import Empty
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crawler.progress import SharedRef
-from crawler.spiders.policy import PolicySpider
+from crawler.spiders.policy import KnownPage, PolicySpider
 from monitor.config import Settings, SourceConfig
+from monitor.lifecycle import parse_date
 from monitor.store.db import Database
-from monitor.store.models import Policy, Source
+from monitor.store.models import Policy, Source, Version
 
 log = logging.getLogger("policywatch.crawl")
 
 
-def known_urls(db: Database, source_name: str) -> list[str]:
-    """Detail pages to re-fetch: every stored policy of the source not already confirmed removed."""
+def known_pages(db: Database, source: SourceConfig, today: date) -> dict[str, KnownPage]:
+    """Stored pages of the source (not confirmed removed) with their validators and whether their
+    re-check interval has elapsed: every run while young, every `recheck_old_days` once old."""
+    old_before = today - timedelta(days=source.old_after_days)
+    recheck_before = datetime.now(UTC) - timedelta(days=source.recheck_old_days)
+    latest = select(Version.policy_id, func.max(Version.seq).label("seq")).group_by(Version.policy_id).subquery()
+    query = (
+        select(Policy, Version.etag, Version.last_modified)
+        .join(Source)
+        .outerjoin(latest, latest.c.policy_id == Policy.id)
+        .outerjoin(Version, (Version.policy_id == Policy.id) & (Version.seq == latest.c.seq))
+        .where(Source.name == source.name, Policy.removed_at.is_(None))
+        .order_by(Policy.id)
+    )
+    out: dict[str, KnownPage] = {}
     with db.session() as session:
-        return list(
-            session.scalars(
-                select(Policy.url)
-                .join(Source)
-                .where(Source.name == source_name, Policy.removed_at.is_(None))
-                .order_by(Policy.id)
-            )
-        )
+        for policy, etag, last_modified in session.execute(query):
+            fetched = policy.last_fetched_at
+            if fetched is not None and fetched.tzinfo is None:
+                fetched = fetched.replace(tzinfo=UTC)
+            published = policy.published or parse_date(policy.list_date)  # the list's date when the page has none
+            young = published is None or published >= old_before
+            due = young or fetched is None or fetched <= recheck_before
+            out[policy.url] = KnownPage(etag or "", last_modified or "", policy.list_title, policy.list_date, due)
+    return out
 
 
 def download_slots(sources: Sequence[SourceConfig]) -> dict[str, dict[str, Any]]:
@@ -102,7 +117,7 @@ def crawl_sources(
     db = Database(db_url)
     process = CrawlerProcess(scrapy_settings)
     for source in sources:
-        deferred = process.crawl(PolicySpider, source=source, known_urls=known_urls(db, source.name))
+        deferred = process.crawl(PolicySpider, source=source, known=known_pages(db, source, today))
         deferred.addErrback(_log_crawl_failure, source.name)
     db.dispose()
     process.start()

@@ -51,6 +51,12 @@ class SourceConfig:
     download_delay: float | None = None
     concurrency: int | None = None
     max_list_pages: int = 50
+    # Known pages are re-fetched every run while younger than `old_after_days`, then every
+    # `recheck_old_days`; a changed list entry (title/date) always triggers a fetch.
+    old_after_days: int = 365
+    recheck_old_days: int = 7
+    kind: str = "html"  # html (list pages) or json_api (a policy library's JSON search API)
+    api: Mapping[str, Any] | None = None  # json_api: field mapping, see seeds/sources.yaml
 
     def allows(self, url: str) -> bool:
         if any(re.search(p, url) for p in self.deny):
@@ -81,6 +87,10 @@ _SOURCE_KEYS = {
     "download_delay",
     "concurrency",
     "max_list_pages",
+    "old_after_days",
+    "recheck_old_days",
+    "kind",
+    "api",
 }
 
 
@@ -92,6 +102,15 @@ def _as_tuple(value: Any, where: str, key: str) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise ConfigError(f"{where}: '{key}' must be a string or a list of strings")
+
+
+def _kind(entry: Mapping[str, Any], where: str) -> str:
+    kind = str(entry.get("kind") or "html")
+    if kind not in ("html", "json_api"):
+        raise ConfigError(f"{where}: kind must be html or json_api, not '{kind}'")
+    if kind == "json_api" and not isinstance(entry.get("api"), dict):
+        raise ConfigError(f"{where}: a json_api source needs an 'api' mapping (rows, title, url, …)")
+    return kind
 
 
 def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
@@ -149,6 +168,10 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
                 download_delay=entry.get("download_delay"),
                 concurrency=entry.get("concurrency"),
                 max_list_pages=int(entry.get("max_list_pages") or 50),
+                old_after_days=int(entry.get("old_after_days", 365)),
+                recheck_old_days=int(entry.get("recheck_old_days", 7)),
+                kind=_kind(entry, where),
+                api={k: v for k, v in (entry.get("api") or {}).items() if k != "__line__"} or None,
             )
         )
     return sources

@@ -249,6 +249,13 @@ def read_attachments(container: etree._Element | None, base_url: str) -> tuple[A
     return tuple(seen.values())
 
 
+def attachment_links(html: str, url: str) -> list[tuple[str, str]]:
+    """(url, name) of the attachments linked from a page's body, for the spider to fetch."""
+    root = parse_html(html)
+    container, _ = find_body(root)
+    return [(a.url, a.name) for a in read_attachments(container if container is not None else root, url)]
+
+
 def _title(root: lxml.html.HtmlElement, meta: Mapping[str, str], selector: str | None) -> str:
     if selector:
         found = root.cssselect(selector)
@@ -256,7 +263,12 @@ def _title(root: lxml.html.HtmlElement, meta: Mapping[str, str], selector: str |
             return element_text(found[0])
     if meta.get("ArticleTitle"):
         return meta["ArticleTitle"]
-    for xpath in ("//h1", "//*[contains(@class,'article-title')]", "//title"):
+    for xpath in (
+        "//h1",
+        "//*[contains(@class,'article-title')]",
+        "//div[contains(concat(' ', normalize-space(@class), ' '), ' header ')]/p",  # beijing.gov.cn
+        "//title",
+    ):
         found = root.xpath(xpath)
         if found and element_text(found[0]):
             # <title> often carries the site name after a separator.

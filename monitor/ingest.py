@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from difflib import SequenceMatcher
@@ -14,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.items import ListPageItem, PageItem
+from crawler.items import AttachmentFile, ListPageItem, PageItem
+from monitor.attachments import read_attachment
 from monitor.config import Settings, SourceConfig
 from monitor.diff import DocumentDiff, diff_documents
 from monitor.events import record_event
@@ -40,14 +42,25 @@ class ParsedPage:
     fields: dict[str, str]
 
 
-def parse_page(html: str, url: str, source: SourceConfig) -> ParsedPage:
+def parse_page(
+    html: str,
+    url: str,
+    source: SourceConfig,
+    attachments: Sequence[AttachmentFile] = (),
+    list_fields: Mapping[str, str] | None = None,
+) -> ParsedPage:
+    """What a fetched page means: its document (attachments' text included) and lifecycle. Fields a
+    list or API row gave (an official 有效性) fill in what the page itself does not print."""
     page = extract_page(html, url, title_selector=source.selectors.title, body_selector=source.selectors.body)
     if not page.blocks:
         raise ExtractError("no body text found (empty or chrome-only page)")
-    fields = dict(page.fields)
+    fields = {**(list_fields or {}), **page.fields}
+    blocks = list(page.blocks)
     if page.attachments:
         fields["附件"] = "；".join(a.name for a in page.attachments)
-    doc = normalise(page.title, page.blocks, fields)
+    for file in attachments:
+        blocks += read_attachment(file.name, file.status, file.body, file.content_type).blocks()
+    doc = normalise(page.title, blocks, fields)
     lc = extract(page.title, doc.body_text, fields)
     return ParsedPage(doc, lc, fields)
 
@@ -130,6 +143,14 @@ class Ingestor:
             log.warning("[%s] list page failed: %s (%s)", self.source.name, item.url, item.error)
             return
         self.listed.update(link.url for link in item.links)
+        with self._session() as session:
+            by_url = {link.url: link for link in item.links}
+            query = select(Policy).join(Source).where(Source.name == self.source.name, Policy.url.in_(list(by_url)))
+            for policy in session.scalars(query):
+                link = by_url[policy.url]
+                policy.list_title, policy.list_date = link.title, link.date
+                if link.fields:
+                    policy.list_fields = dict(link.fields)
 
     # --- detail pages -------------------------------------------------------------------------
 
@@ -138,6 +159,8 @@ class Ingestor:
         self.stats.fetched += 1
         if item.status in GONE:
             return self._gone(item)
+        if item.status == 304 and not item.error:
+            return self._not_modified(item)
         if item.error or not 200 <= item.status < 300:
             return self._failed(item, item.error or f"HTTP {item.status}")
         if "html" not in item.content_type.lower() and item.content_type and not item.text:
@@ -145,8 +168,14 @@ class Ingestor:
         reason = detect_block_page(item.text, item.status)
         if reason:
             return self._failed(item, reason)
+        if item.listed is not None:
+            list_fields: Mapping[str, str] = item.listed.fields
+        else:
+            with self._session() as session:
+                known = self._policy(session, item.url)
+                list_fields = dict(known.list_fields or {}) if known is not None else {}
         try:
-            parsed = parse_page(item.text, item.url, self.source)
+            parsed = parse_page(item.text, item.url, self.source, item.attachments, list_fields)
         except ExtractError as exc:
             return self._failed(item, str(exc))
         except Exception as exc:  # a bug or a library failure on one page must not stop the source
@@ -171,6 +200,17 @@ class Ingestor:
                 policy.last_fetch_status = item.status
                 policy.last_fetch_error = reason
         return "failed"
+
+    def _not_modified(self, item: PageItem) -> str:
+        """304 to a conditional request: the page is as stored."""
+        self.stats.unchanged += 1
+        with self._session() as session:
+            policy = self._policy(session, item.url)
+            if policy is not None:
+                policy.last_seen = policy.last_fetched_at = self.now()
+                policy.last_fetch_status, policy.last_fetch_error = 304, ""
+                policy.gone_since = None
+        return "unchanged"
 
     def _gone(self, item: PageItem) -> str:
         self.stats.gone += 1
@@ -199,7 +239,11 @@ class Ingestor:
                 first_run_id=self.run_id,
             )
             session.add(policy)
-        policy.last_seen = now
+        policy.last_seen = policy.last_fetched_at = now
+        if item.listed is not None:
+            policy.list_title, policy.list_date = item.listed.title, item.listed.date
+            if item.listed.fields:
+                policy.list_fields = dict(item.listed.fields)
         policy.last_fetch_status = item.status
         policy.last_fetch_error = ""
         policy.gone_since = None

@@ -14,8 +14,9 @@ from sqlalchemy.engine import Connection, make_url
 
 from monitor.store.db import Database
 
-# pg_try_advisory_lock key: "pw" in ASCII, arbitrary but fixed for this application.
-ADVISORY_KEY = 0x7077_5255
+# Advisory lock keys are per server: the key is made from the application name, the database and
+# the schema, so two policywatch databases (or schemas) on one server do not block each other.
+_ADVISORY_KEY_SQL = "hashtext('policywatch.run.' || current_database() || '.' || current_schema())"
 
 
 class LockedError(RuntimeError):
@@ -38,7 +39,7 @@ class RunLock:
     def acquire(self) -> None:
         if self.db.engine.dialect.name == "postgresql":
             conn = self.db.engine.connect()
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar()
+            got = conn.execute(text(f"SELECT pg_try_advisory_lock({_ADVISORY_KEY_SQL})")).scalar()
             conn.commit()
             if not got:
                 conn.close()
@@ -58,7 +59,7 @@ class RunLock:
 
     def release(self) -> None:
         if self._conn is not None:
-            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+            self._conn.execute(text(f"SELECT pg_advisory_unlock({_ADVISORY_KEY_SQL})"))
             self._conn.commit()
             self._conn.close()
             self._conn = None

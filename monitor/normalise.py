@@ -61,6 +61,7 @@ def fold(text: str) -> str:
 _CN_NUM = "一二三四五六七八九十百零〇两"
 # Numbering schemes of Chinese policy documents, outermost first in the usual nesting.
 _MARKERS: tuple[tuple[str, str], ...] = (
+    ("attachment", r"附件《[^》]{1,80}》"),  # an attachment's text, appended after the body
     ("chapter", rf"第[{_CN_NUM}\d]+章"),
     ("section", rf"第[{_CN_NUM}\d]+节"),
     ("article", rf"第[{_CN_NUM}\d]+条"),
@@ -147,6 +148,8 @@ def build_clauses(blocks: Iterable[str]) -> tuple[Clause, ...]:
             continue
         kind = match.lastgroup or "paragraph"
         label = match.group(0)
+        if kind == "attachment":
+            stack.clear()  # an attachment's own numbering starts afresh under its heading
         kinds = [k for k, _ in stack]
         if kind in kinds:
             del stack[kinds.index(kind) :]
@@ -156,7 +159,7 @@ def build_clauses(blocks: Iterable[str]) -> tuple[Clause, ...]:
 
 
 def _is_heading_label(match: re.Match[str]) -> bool:
-    return match.lastgroup in {"chapter", "section", "article"}
+    return match.lastgroup in {"attachment", "chapter", "section", "article"}
 
 
 # Info-table fields that belong to the policy itself; web counters and column names do not.

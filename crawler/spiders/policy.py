@@ -1,26 +1,49 @@
-"""The `policy` spider: list pages first, then each policy page, for one configured source."""
+"""The `policy` spider: list pages (or a JSON policy-library API) first, then each policy page and
+its attachments, for one configured source. It only yields items and requests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.items import ListPageItem, PageItem
+from crawler.items import AttachmentFile, ListedLink, ListPageItem, PageItem
 from crawler.listing import discover
 from monitor.config import SourceConfig, load_sources, sources_by_name
+from monitor.encoding import decode_html
+from monitor.extract import ExtractError, attachment_links
 
 # 404/410 reach the callback: a vanished page is information (possible removal), not an error.
 GONE_STATUSES = [404, 410]
 
 
+@dataclass(frozen=True, slots=True)
+class KnownPage:
+    """What the store knows about a page, for conditional and incremental fetching."""
+
+    etag: str = ""
+    last_modified: str = ""
+    list_title: str = ""
+    list_date: str = ""
+    due: bool = True  # its re-check interval has elapsed
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _header(response: Response, name: bytes) -> str:
+    return (response.headers.get(name) or b"").decode("latin-1")
 
 
 class PolicySpider(scrapy.Spider):
@@ -29,7 +52,7 @@ class PolicySpider(scrapy.Spider):
     def __init__(
         self,
         source: SourceConfig | None = None,
-        known_urls: list[str] | None = None,
+        known: Mapping[str, KnownPage] | None = None,
         sources_file: str | None = None,
         source_name: str | None = None,
         **kwargs: Any,
@@ -41,60 +64,170 @@ class PolicySpider(scrapy.Spider):
                 raise ValueError("pass -a sources_file=FILE -a source_name=NAME")
             source = sources_by_name(load_sources(sources_file), [source_name])[0]
         self.source = source
-        self.known_urls = list(known_urls or [])
+        self.known = dict(known or {})
         self.list_pages_seen: set[str] = set()
+        self.requested: set[str] = set()
+        self.listed: set[str] = set()
+        self._unlisted_scheduled = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PolicySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider  # type: ignore[return-value]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.source.start_urls:
             yield self._list_request(url)
-        # Known policies are re-fetched every run: lists announce new items, never edits.
-        for url in self.known_urls:
-            yield self._detail_request(url)
+
+    # --- list pages and APIs ------------------------------------------------------------------
 
     def _list_request(self, url: str) -> scrapy.Request:
         self.list_pages_seen.add(url)
+        callback = self.parse_api if self.source.kind == "json_api" else self.parse_list
         return scrapy.Request(
-            url, callback=self.parse_list, errback=self.list_failed, meta={"handle_httpstatus_list": GONE_STATUSES}
-        )
-
-    def _detail_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(
-            url, callback=self.parse_detail, errback=self.detail_failed, meta={"handle_httpstatus_list": GONE_STATUSES}
+            url,
+            callback=callback,
+            errback=self.list_failed,
+            dont_filter=True,
+            meta={"handle_httpstatus_list": GONE_STATUSES},
         )
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        if response.status in GONE_STATUSES or not isinstance(response, TextResponse):
+        if response.status in GONE_STATUSES:
             yield ListPageItem(
                 self.source.name, response.url, response.status, error=f"list page answered HTTP {response.status}"
             )
             return
+        _, text = decode_html(response.body, _header(response, b"Content-Type"))
         listing = discover(
-            response.text, response.url, allows=self.source.allows, link_selector=self.source.selectors.list_links
+            text, response.url, allows=self.source.allows, link_selector=self.source.selectors.list_links
         )
         if listing.redirect:
-            yield self._list_request(listing.redirect)
+            if listing.redirect not in self.list_pages_seen:
+                yield self._list_request(listing.redirect)
             return
         yield ListPageItem(self.source.name, response.url, response.status, listing.links)
-        for link in listing.links:
-            yield self._detail_request(link.url)
+        yield from self._detail_requests(listing.links)
         for page in listing.next_pages:
             if page not in self.list_pages_seen and len(self.list_pages_seen) < self.source.max_list_pages:
                 yield self._list_request(page)
 
-    def parse_detail(self, response: Response) -> Iterator[PageItem]:
-        text = response.text if isinstance(response, TextResponse) else ""
-        yield PageItem(
+    def parse_api(self, response: Response) -> Iterator[Any]:
+        api = self.source.api or {}
+        try:
+            data = json.loads(response.body)
+            rows = _dig(data, str(api.get("rows", "rows"))) or []
+        except (ValueError, KeyError, TypeError) as exc:
+            yield ListPageItem(self.source.name, response.url, response.status, error=f"bad JSON: {exc}")
+            return
+        links = [link for link in (_api_link(row, api, response.url) for row in rows) if link is not None]
+        links = [link for link in links if self.source.allows(link.url)]
+        yield ListPageItem(self.source.name, response.url, response.status, links)
+        yield from self._detail_requests(links)
+        page_param = api.get("next_page")
+        if rows and page_param and len(self.list_pages_seen) < int(api.get("max_pages", self.source.max_list_pages)):
+            next_url = _bump_query(response.url, str(page_param))
+            if next_url not in self.list_pages_seen:
+                yield self._list_request(next_url)
+
+    def _detail_requests(self, links: list[ListedLink]) -> Iterator[scrapy.Request]:
+        """New pages, pages whose list entry changed, and known pages due for a re-check."""
+        for link in links:
+            self.listed.add(link.url)
+            known = self.known.get(link.url)
+            if known is None:
+                yield self._detail_request(link.url, link, None)
+            elif (link.title, link.date) != (known.list_title, known.list_date) and (link.title or link.date):
+                yield self._detail_request(link.url, link, None)  # the entry changed: fetch in full
+            elif known.due:
+                yield self._detail_request(link.url, link, known)
+
+    def on_idle(self) -> None:
+        """After the lists: known pages that no list announced any more are fetched once — that is
+        how a removal (404 and off the list) or a move is noticed."""
+        if self._unlisted_scheduled:
+            return
+        self._unlisted_scheduled = True
+        pending = [url for url in self.known if url not in self.requested and url not in self.listed]
+        for url in pending:
+            self.crawler.engine.crawl(self._detail_request(url, None, self.known[url]))
+        if pending:
+            raise DontCloseSpider
+
+    def _detail_request(self, url: str, listed: ListedLink | None, known: KnownPage | None) -> scrapy.Request:
+        self.requested.add(url)
+        headers = {}
+        if known is not None and known.etag:
+            headers["If-None-Match"] = known.etag
+        if known is not None and known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        return scrapy.Request(
+            url,
+            callback=self.parse_detail,
+            errback=self.detail_failed,
+            headers=headers,
+            meta={"handle_httpstatus_list": [*GONE_STATUSES, 304], "listed": listed},
+        )
+
+    # --- detail pages and attachments ---------------------------------------------------------
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        listed = response.meta.get("listed")
+        item = PageItem(
             source=self.source.name,
             url=response.url,
             status=response.status,
             fetched_at=_now(),
-            body=response.body,
-            text=text,
-            encoding=getattr(response, "encoding", "") or "",
-            etag=response.headers.get(b"ETag", b"").decode("latin-1"),
-            last_modified=response.headers.get(b"Last-Modified", b"").decode("latin-1"),
-            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1"),
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            content_type=_header(response, b"Content-Type"),
+            listed=listed,
         )
+        if response.status != 200:
+            yield item
+            return
+        item.body = response.body
+        item.encoding, item.text = decode_html(response.body, item.content_type)
+        try:
+            files = attachment_links(item.text, response.url)
+        except ExtractError:
+            files = []
+        if not files:
+            yield item
+            return
+        yield self._attachment_request(item, files)
+
+    def _attachment_request(self, item: PageItem, files: list[tuple[str, str]]) -> scrapy.Request:
+        (url, name), rest = files[0], files[1:]
+        return scrapy.Request(
+            url,
+            callback=self.parse_attachment,
+            errback=self.attachment_failed,
+            dont_filter=True,
+            meta={"item": item, "name": name, "rest": rest, "handle_httpstatus_list": GONE_STATUSES},
+        )
+
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        item: PageItem = response.meta["item"]
+        item.attachments.append(
+            AttachmentFile(
+                response.url,
+                response.meta["name"],
+                response.status,
+                response.body if response.status == 200 else b"",
+                _header(response, b"Content-Type"),
+            )
+        )
+        rest = response.meta["rest"]
+        yield self._attachment_request(item, rest) if rest else item
+
+    def attachment_failed(self, failure: Failure) -> Iterator[PageItem]:
+        # A missing attachment is content (it is gone); one that failed to download is not:
+        # the whole page counts as a failed fetch so no half-read version is stored.
+        item: PageItem = failure.request.meta["item"]
+        status, error, url = self._failure(failure)
+        yield replace(item, error=f"attachment {url}: {error}", status=status or item.status)
 
     @staticmethod
     def _failure(failure: Failure) -> tuple[int, str, str]:
@@ -110,4 +243,42 @@ class PolicySpider(scrapy.Spider):
 
     def detail_failed(self, failure: Failure) -> Iterator[PageItem]:
         status, error, url = self._failure(failure)
-        yield PageItem(self.source.name, url, status, _now(), error=error)
+        yield PageItem(self.source.name, url, status, _now(), error=error, listed=failure.request.meta.get("listed"))
+
+
+def _dig(data: Any, path: str) -> Any:
+    for key in path.split("."):
+        data = data[int(key)] if isinstance(data, list) else data[key]
+    return data
+
+
+def _api_link(row: Mapping[str, Any], api: Mapping[str, Any], base: str) -> ListedLink | None:
+    """One API row → the detail link with the fields the row gives (e.g. 发文字号, 有效性)."""
+    href = row.get(str(api.get("url", "url")))
+    if not href:
+        return None
+    fields: dict[str, str] = {}
+    for label, template in (api.get("fields") or {}).items():
+        try:
+            value = str(template).format(**row)
+        except (KeyError, IndexError, ValueError):
+            continue
+        if value.strip() and "None" not in value:
+            fields[str(label)] = value
+    flag_field = api.get("status_field")
+    if flag_field and flag_field in row:
+        mapping = {str(k): str(v) for k, v in (api.get("status_map") or {}).items()}
+        fields["有效性"] = mapping.get(str(row[flag_field]), mapping.get("*", str(row[flag_field])))
+    return ListedLink(
+        urljoin(base, str(href)),
+        str(row.get(str(api.get("title", "title")), "")),
+        str(row.get(str(api.get("date", "date")), ""))[:10],
+        fields,
+    )
+
+
+def _bump_query(url: str, param: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query[param] = str(int(query.get(param, "1")) + 1)
+    return urlunsplit(parts._replace(query=urlencode(query)))

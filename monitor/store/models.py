@@ -71,6 +71,14 @@ class Policy(Base):
     # Found during its source's first crawl: recorded silently, never announced as new.
     baseline: Mapped[bool] = mapped_column(Boolean, default=False)
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    # Incremental crawling: the list entry last seen for this page, and when it was last fetched
+    # successfully (200 or 304). A changed list entry or an elapsed re-check interval triggers a fetch.
+    list_title: Mapped[str] = mapped_column(Text, default="")
+    list_date: Mapped[str] = mapped_column(String(20), default="")
+    last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Fields a list or API row gives about the page (海淀's API: 文号 parts, 有效性), kept so a page
+    # fetched without its list row is read the same way.
+    list_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     source: Mapped[Source] = relationship(back_populates="policies")
     versions: Mapped[list[Version]] = relationship(back_populates="policy", order_by="Version.seq")

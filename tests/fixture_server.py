@@ -1,0 +1,70 @@
+"""A loopback HTTP server for fixture sites: fixed pages with their own status, headers and bytes,
+ETag/If-None-Match handling (304), and a request log."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Fixture:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    etag: bool = False  # answer If-None-Match with 304
+
+
+class FixtureServer:
+    def __init__(self, pages: dict[str, Fixture] | None = None) -> None:
+        self.pages: dict[str, Fixture] = dict(pages or {})
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        fixture_server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fixture_server.requests.append((self.path, dict(self.headers.items())))
+                page = fixture_server.pages.get(self.path)
+                if page is None:
+                    page = Fixture(b"<html><body>404</body></html>", status=404)
+                tag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
+                if page.etag and self.headers.get("If-None-Match") == tag:
+                    self.send_response(304)
+                    self.send_header("ETag", tag)
+                    self.end_headers()
+                    return
+                self.send_response(page.status)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("Content-Length", str(len(page.body)))
+                if page.etag:
+                    self.send_header("ETag", tag)
+                for key, value in page.headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(page.body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def fetched(self, path: str) -> int:
+        return sum(1 for p, _ in self.requests if p == path)
+
+    def __enter__(self) -> FixtureServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,241 @@
+"""Real crawls of fixture sites in the styles Beijing government sites use: TRS createPageHTML lists,
+beijing.gov.cn Pager() and doc-info, a document.write list behind a redirect shell, a JSON policy
+library API, GBK mislabelled as UTF-8 and the reverse, a 412 anti-bot answer, PDF and DOCX
+attachments, conditional requests and incremental re-checks."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import docx
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+from sqlalchemy import select
+
+from monitor.cli import DEMO_SCRAPY
+from monitor.config import Settings, parse_sources
+from monitor.runner import run_once
+from monitor.store.db import Database
+from monitor.store.models import Policy, Run, Version
+from tests.fixture_server import Fixture, FixtureServer
+
+TODAY = date(2025, 6, 1)
+
+
+def _pdf(text: str) -> bytes:
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    pdf.setFont("STSong-Light", 12)
+    for i, line in enumerate(text.split("\n")):
+        pdf.drawString(50, 800 - 20 * i, line)
+    pdf.save()
+    return out.getvalue()
+
+
+def _docx(text: str) -> bytes:
+    document = docx.Document()
+    for line in text.split("\n"):
+        document.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _html(charset: str, head: str, body: str) -> str:
+    return (
+        f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">{head}</head>'
+        f'<body><div class="nav"><a href="/">首页</a></div>{body}<div>浏览次数：1</div></body></html>'
+    )
+
+
+def _site() -> dict[str, Fixture]:
+    trs_detail = _html(
+        "utf-8",
+        '<meta content="关于印发某区促进产业发展若干措施的通知" name="ArticleTitle" /><meta name="PubDate" content="2025-01-02 09:30">',
+        "<table><tr><td>发文字号：</td><td>某区发[2025]1号</td><td>成文日期：</td><td>2024年12月30日</td></tr>"
+        "<tr><td>发文机关：</td><td>某区人民政府</td><td>发布日期：</td><td>2025年01月02日</td></tr></table>"
+        '<div class="view TRS_UEDITOR trs_paper_default"><p>第一条 支持企业发展,给予最高500万元资金支持。</p>'
+        "<p><span>第二条 本措施自发布之日起施行,有效期三年。《某区促进产业发展暂行办法》（某区发</span>"
+        "<span>[2021]3</span>号）同</span><span>时废止。</p>"
+        '<p class="insertfileTag"><a appendix="true" href="./P020250102.pdf">附件1.申报指南.pdf</a></p>'
+        '<p><a href="./W020250102.docx">附件2.申报表.docx</a></p></div>',
+    )
+    gbk_as_utf8 = _html(
+        "utf-8",
+        '<meta name="ArticleTitle" content="朝阳区关于支持文化产业发展的若干措施">',
+        '<div id="zoom"><p>第一条 对符合条件的文化企业给予最高100万元奖励。</p><p>第二条 本措施自印发之日起施行。</p></div>',
+    ).encode("gbk")
+    bj_detail = _html(
+        "gbk",
+        "",
+        '<div class="header"><p>北京市某局关于加强管理的规定</p></div><ol class="doc-info clearfix"><style>.noN1{}</style>'
+        "<li>[发文字号]<span>京某发〔2025〕7号</span></li><li>[发文机构]<span>北京市某局</span></li>"
+        "<li>[成文日期]<span>2025-02-20</span></li><li>[发布日期]<span>2025-03-01</span></li>"
+        "<li>[有效性]<span>有效</span></li></ol>"
+        '<div id="mainText"><div><p>第一条 为加强管理,制定本规定。</p><p>第二条 本规定自2025年4月1日起施行。</p></div></div>',
+    ).encode("utf-8")
+    api_detail = _html(
+        "utf-8",
+        '<meta name="ArticleTitle" content="海淀区关于促进金融业高质量发展的若干措施"><meta name="ContentSource" content="海淀区金融办">',
+        '<div id="mainText"><p>一、支持金融机构落户,给予最高1000万元支持。</p><p>二、本措施自印发之日起施行。</p></div>',
+    )
+    return {
+        "/robots.txt": Fixture(b"User-agent: *\nAllow: /\n", "text/plain"),
+        "/a/index.html": Fixture(
+            _html(
+                "utf-8",
+                "",
+                '<ul><li><a href="./202501/t20250102_1.html">关于印发某区促进产业发展若干措施的通知</a><span>2025-01-02</span></li></ul>'
+                '<script>createPageHTML(2, 0, "index", "html");</script>',
+            ).encode()
+        ),
+        "/a/index_1.html": Fixture(
+            _html(
+                "utf-8",
+                "",
+                '<ul><li><a href="./202412/t20241201_2.html">朝阳区关于支持文化产业发展的若干措施</a><span>2024-12-01</span></li></ul>',
+            ).encode()
+        ),
+        "/a/202501/t20250102_1.html": Fixture(trs_detail.encode(), etag=True),
+        "/a/202501/P020250102.pdf": Fixture(
+            _pdf("申报指南\n第一条 申报单位应于2025年3月31日前提交材料。"), "application/pdf"
+        ),
+        "/a/202501/W020250102.docx": Fixture(
+            _docx("申报表\n单位名称 联系人 申请金额"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        "/a/202412/t20241201_2.html": Fixture(gbk_as_utf8, "text/html; charset=utf-8"),
+        "/b/": Fixture(
+            b"<html><head><script>window.location.replace('./zcwj/index.html');</script></head><body></body></html>"
+        ),
+        "/b/zcwj/index.html": Fixture(
+            _html(
+                "utf-8",
+                "",
+                '<div class="listBox"><ul><li><a href="./202503/t20250301_5.html" title="北京市某局关于加强管理的规定">北京市某局…</a><span>2025-03-01</span></li></ul></div>'
+                "<div class='changepage'><script>Pager({size:2, current:0, prefix:'index',suffix:'html'});</script></div>",
+            ).encode()
+        ),
+        "/b/zcwj/index_1.html": Fixture(
+            _html(
+                "utf-8",
+                "",
+                "<script>document.write('<li><a href=\"./202502/t20250201_6.html\">受保护的页面</a></li>');</script>",
+            ).encode()
+        ),
+        "/b/zcwj/202503/t20250301_5.html": Fixture(bj_detail, "text/html; charset=GBK"),
+        "/b/zcwj/202502/t20250201_6.html": Fixture(
+            b"<html><body><script>var _0x1=1;</script></body></html>", status=412
+        ),
+        "/api/search?pageNum=1": Fixture(
+            json.dumps(
+                {
+                    "rows": [
+                        {
+                            "title": "海淀区关于促进金融业高质量发展的若干措施",
+                            "docPubUrl": "/c/202504/t20250410_9.shtml",
+                            "pubDate": "2025-04-10 10:00:00",
+                            "youxiaoxing": "0",
+                            "organCodeName": "海金融文",
+                            "yearOfPublish": 2024,
+                            "serialNumberOfPublish": 1,
+                        }
+                    ]
+                },
+                ensure_ascii=False,
+            ).encode(),
+            "application/json",
+        ),
+        "/api/search?pageNum=2": Fixture(b'{"rows": []}', "application/json"),
+        "/c/202504/t20250410_9.shtml": Fixture(api_detail.encode()),
+    }
+
+
+SOURCES = """
+- name: trs
+  region: 某区
+  start_urls: ["{base}/a/index.html"]
+  old_after_days: 180
+- name: bj
+  region: 北京市
+  start_urls: ["{base}/b/"]
+- name: hd-api
+  region: 北京市海淀区
+  kind: json_api
+  start_urls: ["{base}/api/search?pageNum=1"]
+  api:
+    rows: rows
+    url: docPubUrl
+    title: title
+    date: pubDate
+    next_page: pageNum
+    status_field: youxiaoxing
+    status_map: {{"1": 有效, "*": 失效}}
+    fields:
+      发文字号: "{{organCodeName}}〔{{yearOfPublish}}〕{{serialNumberOfPublish}}号"
+"""
+
+
+def _policy(db: Database, url_end: str) -> tuple[Policy, Version]:
+    with db.session() as s:
+        policy = s.scalar(select(Policy).where(Policy.url.endswith(url_end)))
+        assert policy is not None, url_end
+        version = policy.versions[-1]
+        return policy, version
+
+
+def test_fixture_sites_end_to_end(db: Database, tmp_path: Path) -> None:
+    with FixtureServer(_site()) as server:
+        sources = parse_sources(SOURCES.format(base=server.base))
+        first = run_once(db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides=DEMO_SCRAPY)
+
+        # TRS page: meta, table info, span-split repeal, PDF and DOCX attachment text.
+        policy, version = _policy(db, "t20250102_1.html")
+        assert policy.title == "关于印发某区促进产业发展若干措施的通知"
+        assert policy.doc_number == "某区发〔2025〕1号" and policy.issuer == "某区人民政府"
+        assert (policy.published, policy.effective_date, policy.expires_date) == (
+            date(2025, 1, 2),
+            date(2025, 1, 2),
+            date(2028, 1, 1),
+        )
+        assert "申报单位应于2025年3月31日前提交材料" in version.text  # from the PDF
+        assert "单位名称联系人申请金额" in version.text  # from the DOCX
+        assert ("附件《附件1.申报指南.pdf》", "第一条") in [
+            (c[2][0] if c[2] else "", c[0]) for c in version.document["clauses"]
+        ]
+        assert version.lifecycle["repeals"][0]["doc_number"] == "某区发〔2021〕3号"
+
+        # GBK served as UTF-8, and UTF-8 served as GBK: real Chinese either way.
+        policy, version = _policy(db, "t20241201_2.html")
+        assert policy.title == "朝阳区关于支持文化产业发展的若干措施" and "最高100万元奖励" in version.text
+        assert version.encoding == "gb18030"
+        policy, version = _policy(db, "t20250301_5.html")
+        assert policy.title == "北京市某局关于加强管理的规定" and policy.doc_number == "京某发〔2025〕7号"
+        assert policy.effective_date == date(2025, 4, 1) and version.encoding == "utf-8"
+
+        # The JSON API: 文号 and the official validity flag from the row, the text from the page.
+        policy, _ = _policy(db, "t20250410_9.shtml")
+        assert policy.doc_number == "海金融文〔2024〕1号"
+        assert (policy.status, policy.status_source) == ("已失效", "official_label")
+
+        # The 412 challenge is a failed fetch of that page, never content.
+        with db.session() as s:
+            assert s.scalar(select(Policy).where(Policy.url.endswith("t20250201_6.html"))) is None
+        assert first.source_stats["bj"]["failed"] == 1 and "412" in first.source_stats["bj"]["errors"][0]
+        assert first.status == "partial" and first.exit_code == 1
+
+        # Second run: the TRS page answers 304 to its ETag; the page older than 180 days, listed as
+        # before, is not due for a re-check and is not fetched at all.
+        second = run_once(db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides=DEMO_SCRAPY)
+        conditional = [h for p, h in server.requests if p == "/a/202501/t20250102_1.html"]
+        assert len(conditional) == 2 and "If-None-Match" in conditional[1]
+        assert server.fetched("/a/202412/t20241201_2.html") == 1
+        assert second.source_stats["trs"]["unchanged"] == 1
+        with db.session() as s:
+            assert len(list(s.scalars(select(Version)))) == 4
+            assert s.scalar(select(Run.status).where(Run.id == second.run_id)) == "partial"

@@ -24,6 +24,11 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Scrapy's retry, plus Retry-After: a host that asks for a pause gets it for the rest of the crawl.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
+}
 
 ITEM_PIPELINES = {"crawler.pipelines.IngestPipeline": 300}
 # Pages done/total per source for `policywatch run`'s progress display (off without a queue).

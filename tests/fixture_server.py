@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,11 +25,13 @@ class FixtureServer:
     def __init__(self, pages: dict[str, Fixture] | None = None) -> None:
         self.pages: dict[str, Fixture] = dict(pages or {})
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.request_times: list[tuple[str, float]] = []
         fixture_server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 fixture_server.requests.append((self.path, dict(self.headers.items())))
+                fixture_server.request_times.append((self.path, time.monotonic()))
                 page = fixture_server.pages.get(self.path)
                 if page is None:
                     page = Fixture(b"<html><body>404</body></html>", status=404)

@@ -239,3 +239,26 @@ def test_fixture_sites_end_to_end(db: Database, tmp_path: Path) -> None:
         with db.session() as s:
             assert len(list(s.scalars(select(Version)))) == 4
             assert s.scalar(select(Run.status).where(Run.id == second.run_id)) == "partial"
+
+
+def test_retry_after_is_honoured_and_a_5xx_is_never_a_removal(db: Database) -> None:
+    from crawler.middlewares import retry_after_seconds
+
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after_seconds("garbage") is None
+    pages = {
+        "/robots.txt": Fixture(b"User-agent: *\nAllow: /\n", "text/plain"),
+        "/l/index.html": Fixture(_html("utf-8", "", '<a href="./202501/t20250101_1.html">某办法</a>').encode()),
+        "/l/202501/t20250101_1.html": Fixture(b"busy", status=429, headers={"Retry-After": "1"}),
+    }
+    with FixtureServer(pages) as server:
+        sources = parse_sources(f'- name: slow\n  start_urls: ["{server.base}/l/index.html"]\n')
+        result = run_once(
+            db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides={**DEMO_SCRAPY, "RETRY_TIMES": 1}
+        )
+        times = [t for t in server.request_times if t[0] == "/l/202501/t20250101_1.html"]
+    assert len(times) == 2 and times[1][1] - times[0][1] >= 0.9  # the retry waited as asked
+    assert result.source_stats["slow"]["failed"] == 1 and result.source_stats["slow"]["removed"] == 0
+    with db.session() as s:
+        assert s.scalar(select(Version)) is None

@@ -25,7 +25,7 @@ from crawler.spiders.policy import KnownPage, PolicySpider
 from monitor.config import Settings, SourceConfig
 from monitor.lifecycle import parse_date
 from monitor.store.db import Database
-from monitor.store.models import Policy, Source, Version
+from monitor.store.models import Policy, PolicyAlias, Source, Version
 
 log = logging.getLogger("policywatch.crawl")
 
@@ -54,6 +54,8 @@ def known_pages(db: Database, source: SourceConfig, today: date) -> dict[str, Kn
             young = published is None or published >= old_before
             due = young or fetched is None or fetched <= recheck_before
             out[policy.url] = KnownPage(etag or "", last_modified or "", policy.list_title, policy.list_date, due)
+        for url in session.scalars(select(PolicyAlias.url).join(Source).where(Source.name == source.name)):
+            out.setdefault(url, KnownPage())
     return out
 
 

@@ -94,6 +94,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "source": policy.source.name,
         "region": policy.source.region,
         "url": policy.url,
+        "urls": [policy.url, *(alias.url for alias in policy.aliases)],
         "detected_at": event.detected_at.isoformat(),
         "run_id": event.run_id,
         "summary": event.summary,

@@ -25,7 +25,7 @@ from monitor.lifecycle import Lifecycle, RepealTarget, extract, lifecycle_from_j
 from monitor.normalise import Document, document_from_json, document_to_json, fold, normalise
 from monitor.status import latest_version, refresh_status
 from monitor.store.db import Database
-from monitor.store.models import Policy, RepealLink, Run, Source, Version
+from monitor.store.models import Policy, PolicyAlias, RepealLink, Run, Source, Version
 
 log = logging.getLogger("policywatch.ingest")
 
@@ -76,6 +76,7 @@ class SourceStats:
     failed: int = 0
     gone: int = 0
     removed: int = 0
+    mirrored: int = 0  # pages found to be another URL of a policy already watched
     errors: list[str] = field(default_factory=list)
     would: list[str] = field(default_factory=list)  # events a dry run would have recorded
 
@@ -230,6 +231,9 @@ class Ingestor:
         policy = self._policy(session, item.url)
         created = policy is None
         if policy is None:
+            mirror = self._mirror(session, source_row, item.url, doc, lc, now)
+            if mirror is not None:
+                return mirror
             policy = Policy(
                 source=source_row,
                 url=item.url,
@@ -293,6 +297,57 @@ class Ingestor:
         self._match_pending_links(session, policy, quiet)
         self._refresh(session, policy, lc, quiet=quiet)
         return "new" if previous is None else "changed"
+
+    def _mirror(
+        self, session: Session, source_row: Source, url: str, doc: Document, lc: Lifecycle, now: datetime
+    ) -> str | None:
+        """A page that is another URL of a policy already watched (same 文号 and issuer, or same title
+        and issuer, on another source) is kept as an alias of it: no second policy, no duplicate
+        alerts. Returns "mirrored"/"unchanged" when the page is (now) a mirror, None otherwise."""
+        alias = session.scalar(
+            select(PolicyAlias).where(PolicyAlias.source_id == source_row.id, PolicyAlias.url == url)
+        )
+        if alias is None:
+            found = self._identity_match(session, source_row, doc, lc)
+            if found is None:
+                return None
+            twin, how = found
+            alias = PolicyAlias(
+                policy=twin,
+                source=source_row,
+                url=url,
+                content_hash=doc.content_hash,
+                matched_by=how,
+                first_seen=now,
+                last_seen=now,
+            )
+            session.add(alias)
+            log.info("[%s] %s is a mirror of #%s %s (by %s)", self.source.name, url, twin.id, twin.title, how)
+            return "mirrored"
+        alias.last_seen = now
+        if alias.content_hash != doc.content_hash:
+            # Mirrors lag and re-typeset; the policy's own page is what raises events.
+            log.info("[%s] mirror %s of #%s changed", self.source.name, url, alias.policy_id)
+            alias.content_hash = doc.content_hash
+        return "unchanged"
+
+    def _identity_match(
+        self, session: Session, source_row: Source, doc: Document, lc: Lifecycle
+    ) -> tuple[Policy, str] | None:
+        """A policy's identity is its (issuer, 文号) when it has one, else its title and issuer."""
+        others = select(Policy).where(Policy.source_id != source_row.id)
+        issuers = set(lc.issuers)
+        if lc.doc_number:
+            for candidate in session.scalars(others.where(Policy.doc_number == lc.doc_number)):
+                if not issuers or not candidate.issuer or issuers & set(candidate.issuer.split("、")):
+                    return candidate, "doc_number"
+            return None
+        key = _title_key(doc.title)
+        for candidate in session.scalars(others.where(Policy.doc_number == "")):
+            same_issuer = not issuers or not candidate.issuer or issuers & set(candidate.issuer.split("、"))
+            if _title_key(candidate.title) == key and same_issuer:
+                return candidate, "title"
+        return None
 
     def _quiet(self, policy: Policy) -> bool:
         """Baseline pages of a source's first crawl are recorded, not announced."""

@@ -262,3 +262,60 @@ def test_retry_after_is_honoured_and_a_5xx_is_never_a_removal(db: Database) -> N
     assert result.source_stats["slow"]["failed"] == 1 and result.source_stats["slow"]["removed"] == 0
     with db.session() as s:
         assert s.scalar(select(Version)) is None
+
+
+def test_a_policy_mirrored_on_two_sites_is_one_policy_with_two_urls(db: Database) -> None:
+    def page(style: str) -> bytes:
+        info = (
+            "<table><tr><td>发文字号：</td><td>京技管发〔2025〕8号</td></tr><tr><td>发文机关：</td>"
+            "<td>北京经济技术开发区管理委员会</td></tr><tr><td>发布日期：</td><td>2025-03-03</td></tr></table>"
+            if style == "district"
+            else '<ol class="doc-info"><li>[发文字号]<span>京技管〔2025〕8号</span></li>'
+            "<li>[发文机构]<span>北京经济技术开发区管理委员会</span></li><li>[发布日期]<span>2025-03-04</span></li></ol>"
+        )
+        body = (
+            '<div class="TRS_Editor"><p>第一条 支持机器人企业,给予最高500万元支持。</p>'
+            "<p>第二条 本措施自发布之日起施行。</p></div>"
+        )
+        return _html(
+            "utf-8",
+            '<meta name="ArticleTitle" content="北京经济技术开发区关于推动机器人产业发展的若干措施">',
+            info + body,
+        ).encode()
+
+    pages = {
+        "/robots.txt": Fixture(b"User-agent: *\nAllow: /\n", "text/plain"),
+        "/kfq/index.html": Fixture(_html("utf-8", "", '<a href="./202503/t20250303_8.html">机器人措施</a>').encode()),
+        "/kfq/202503/t20250303_8.html": Fixture(page("district")),
+        "/bj/index.html": Fixture(_html("utf-8", "", '<a href="./202501/t20250101_1.html">另一政策</a>').encode()),
+        "/bj/202501/t20250101_1.html": Fixture(
+            _html(
+                "utf-8", '<meta name="ArticleTitle" content="另一政策">', '<div id="zoom"><p>第一条 内容。</p></div>'
+            ).encode()
+        ),
+    }
+    with FixtureServer(pages) as server:
+        sources = parse_sources(
+            f'- name: kfq\n  start_urls: ["{server.base}/kfq/index.html"]\n'
+            f'- name: beijing\n  start_urls: ["{server.base}/bj/index.html"]\n'
+        )
+        run_once(db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides=DEMO_SCRAPY)
+        # beijing.gov.cn republishes the district's policy (文号 written without 发, as it often is not).
+        server.pages["/bj/index.html"] = Fixture(
+            _html(
+                "utf-8",
+                "",
+                '<a href="./202503/t20250304_9.html">机器人措施</a><a href="./202501/t20250101_1.html">另一政策</a>',
+            ).encode()
+        )
+        server.pages["/bj/202503/t20250304_9.html"] = Fixture(
+            page("beijing").replace("京技管〔".encode(), "京技管发〔".encode())
+        )
+        second = run_once(db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides=DEMO_SCRAPY)
+    assert second.source_stats["beijing"]["mirrored"] == 1 and second.events == {}
+    with db.session() as s:
+        policies = list(s.scalars(select(Policy).where(Policy.doc_number == "京技管发〔2025〕8号")))
+        assert len(policies) == 1
+        urls = [policies[0].url, *(a.url for a in policies[0].aliases)]
+        assert [u.rsplit("/", 2)[-2] for u in urls] == ["202503", "202503"] and len(set(urls)) == 2
+        assert policies[0].aliases[0].matched_by == "doc_number"

@@ -83,6 +83,28 @@ class Policy(Base):
     source: Mapped[Source] = relationship(back_populates="policies")
     versions: Mapped[list[Version]] = relationship(back_populates="policy", order_by="Version.seq")
     repealed_by: Mapped[Policy | None] = relationship(remote_side=[id])
+    aliases: Mapped[list[PolicyAlias]] = relationship(back_populates="policy", order_by="PolicyAlias.id")
+
+
+class PolicyAlias(Base):
+    """Another URL of the same policy: a mirror on another site (经开区 on beijing.gov.cn, an
+    aggregator) found to be the same document by its (文号, issuer) or title. Events come from the
+    policy's own page; a mirror is tracked by its hash so it never raises a duplicate alert."""
+
+    __tablename__ = "policy_aliases"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(String(1000))
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    matched_by: Mapped[str] = mapped_column(String(20), default="")  # doc_number / title
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    policy: Mapped[Policy] = relationship(back_populates="aliases")
+    source: Mapped[Source] = relationship()
 
 
 class Version(Base):

@@ -6,17 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from monitor.loopback import LoopbackServer, QuietHandler
 from seeds import SEEDS_DIR
 
 DEMO_DIR = SEEDS_DIR / "demo"
@@ -228,7 +227,7 @@ class DemoSite:
         }
 
 
-class DemoServer:
+class DemoServer(LoopbackServer):
     """Serves a DemoSite on 127.0.0.1 (a free port); `site.revision` switches what it serves."""
 
     def __init__(self, site: DemoSite | None = None, port: int = 0, delay: float = 0.0) -> None:
@@ -237,7 +236,7 @@ class DemoServer:
         demo = self.site
         server_self = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if server_self.delay:
                     time.sleep(server_self.delay)
@@ -255,20 +254,4 @@ class DemoServer:
                 self.end_headers()
                 self.wfile.write(page.body)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> DemoServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, port)

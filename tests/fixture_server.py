@@ -4,12 +4,11 @@ ETag/If-None-Match handling (304), and a request log."""
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from monitor.loopback import LoopbackServer, QuietHandler
 
 
 @dataclass
@@ -21,14 +20,14 @@ class Fixture:
     etag: bool = False  # answer If-None-Match with 304
 
 
-class FixtureServer:
+class FixtureServer(LoopbackServer):
     def __init__(self, pages: dict[str, Fixture] | None = None) -> None:
         self.pages: dict[str, Fixture] = dict(pages or {})
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.request_times: list[tuple[str, float]] = []
         fixture_server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 fixture_server.requests.append((self.path, dict(self.headers.items())))
                 fixture_server.request_times.append((self.path, time.monotonic()))
@@ -51,23 +50,11 @@ class FixtureServer:
                 self.end_headers()
                 self.wfile.write(page.body)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler, 0)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.base_url
 
     def fetched(self, path: str) -> int:
         return sum(1 for p, _ in self.requests if p == path)
-
-    def __enter__(self) -> FixtureServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -8,8 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from w3lib.encoding import html_to_unicode
-
+from monitor.encoding import decode_html
 from monitor.extract import extract_page
 from monitor.lifecycle import StatusFacts, compute_status, extract, today_in_shanghai
 from monitor.normalise import normalise
@@ -18,7 +17,7 @@ USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch)"
 
 
 def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
-    """One polite GET; HTML decoded header → BOM → meta → detection (w3lib, GBK read as GB18030)."""
+    """One polite GET, decoded as the spider decodes (monitor.encoding)."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only, checked by callers
@@ -26,7 +25,7 @@ def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
             status, content_type = response.status, response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
         raw, status, content_type = exc.read(), exc.code, exc.headers.get("Content-Type", "")
-    _, text = html_to_unicode(content_type, raw)
+    _, text = decode_html(raw, content_type)
     return status, text
 
 
@@ -38,7 +37,7 @@ def _load(path_or_url: str) -> tuple[str, str]:
             raise ValueError(f"HTTP {status}")
         return text, path_or_url
     raw = Path(path_or_url).read_bytes()
-    _, text = html_to_unicode(None, raw)
+    _, text = decode_html(raw)
     return text, Path(path_or_url).resolve().as_uri()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -319,3 +320,25 @@ def test_a_policy_mirrored_on_two_sites_is_one_policy_with_two_urls(db: Database
         urls = [policies[0].url, *(a.url for a in policies[0].aliases)]
         assert [u.rsplit("/", 2)[-2] for u in urls] == ["202503", "202503"] and len(set(urls)) == 2
         assert policies[0].aliases[0].matched_by == "doc_number"
+
+
+def test_sources_check_shows_links_pagination_and_fields(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with FixtureServer(_site()) as server:
+        sources_file = tmp_path / "sources.yaml"
+        sources_file.write_text(SOURCES.format(base=server.base), encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor.cli", "sources", "check", "bj", "--sources", str(sources_file)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "1 detail link(s), 1 further list page(s)" in out  # after following the redirect shell
+    assert "2025-03-01" in out and "/b/zcwj/index_1.html" in out
+    for expected in ("北京市某局关于加强管理的规定", "京某发〔2025〕7号", "2025-04-01", "有效性"):
+        assert expected in out, expected

@@ -17,8 +17,8 @@ from monitor.exitcodes import EXIT_CANNOT_RUN
 from monitor.store.db import Database, resolve_database_url
 from monitor.store.models import Policy
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # long lines (paths, URLs, errors) stay whole for cron mail and grep
+err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_CONFIG = "policywatch.toml"
 

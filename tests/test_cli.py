@@ -99,3 +99,47 @@ def test_help_explains_the_commands() -> None:
     assert done.returncode == 0
     for command in ("demo", "run", "events", "report"):
         assert command in done.stdout
+
+
+def test_subscribers_add_list_remove_keep_the_file_and_mask_secrets(tmp_path: Path) -> None:
+    config = tmp_path / "policywatch.toml"
+    config.write_text("# my settings\n[alerts]\nmax_tries = 3  # keep this comment\n", encoding="utf-8")
+    added = pw(
+        "subscribers",
+        "add",
+        "ops",
+        "--url",
+        "wecombot://0123456789abcdefSECRET",
+        "--url",
+        "mailtos://user:pa55word@smtp.example.com?to=a@example.com",
+        "--region",
+        "海淀",
+        "--mode",
+        "digest",
+        "--config",
+        str(config),
+    )
+    assert added.returncode == 0, added.stderr
+    text = config.read_text(encoding="utf-8")
+    assert "# keep this comment" in text and 'mode = "digest"' in text
+    listed = pw("subscribers", "list", "--config", str(config))
+    assert listed.returncode == 0 and "ops" in listed.stdout
+    assert "0123456789abcdefSECRET" not in listed.stdout and "pa55word" not in listed.stdout
+    assert pw("config", "check", "--config", str(config)).returncode == 0
+    duplicate = pw("subscribers", "add", "ops", "--url", "json://x", "--config", str(config))
+    assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
+    removed = pw("subscribers", "remove", "ops", "--config", str(config))
+    assert removed.returncode == 0 and "[[subscribers]]" not in config.read_text(encoding="utf-8")
+    assert "# keep this comment" in config.read_text(encoding="utf-8")
+
+
+def test_config_check_names_the_line_of_every_mistake(tmp_path: Path) -> None:
+    config = tmp_path / "policywatch.toml"
+    config.write_text(
+        '[alerts]\nmax_tries = 0\n\n[[subscribers]]\nname = "a"\nurls = ["json://x"]\n'
+        'events = ["text_changed", "nope"]\nmode = "weekly"\n',
+        encoding="utf-8",
+    )
+    done = pw("config", "check", "--config", str(config))
+    assert done.returncode == 2
+    assert f"{config}:2:" in done.stderr and f"{config}:7:" in done.stderr and f"{config}:8:" in done.stderr

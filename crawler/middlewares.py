@@ -46,5 +46,10 @@ class RetryAfterMiddleware(RetryMiddleware):
             return
         key = downloader.get_slot_key(request)
         slot = downloader.slots.get(key)
-        if slot is not None and slot.delay < seconds:
-            slot.delay = seconds
+        if slot is None:
+            return
+        # The slot randomises its delay by ±jitter; the server's pause is a minimum, not an average.
+        jitter = min(float(getattr(slot, "jitter", 0.0) or 0.0), 0.9)
+        needed = seconds / (1 - jitter)
+        if slot.delay < needed:
+            slot.delay = needed

@@ -14,14 +14,21 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from monitor.cli_admin import register as register_admin_commands
-from monitor.cli_common import CrawlProgress, console, err, find_policy, open_db, settings_or_exit, setup_logging
+from monitor.cli_common import (
+    CrawlProgress,
+    console,
+    err,
+    find_policy,
+    open_db,
+    settings_or_exit,
+    setup_logging,
+    sources_option,
+    sources_or_exit,
+)
 from monitor.config import (
-    ConfigError,
     Settings,
     load_settings,
-    load_sources,
     parse_sources,
-    sources_by_name,
 )
 from monitor.events import EVENT_LABELS, event_json
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_LOCKED
@@ -80,14 +87,7 @@ def _print_run(result: RunResult, title: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--sources",
-    "sources_file",
-    type=click.Path(dir_okay=False),
-    default="seeds/sources.yaml",
-    show_default=True,
-    help="YAML file listing the sources to crawl.",
-)
+@sources_option
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="policywatch.toml settings file.")
 @click.option("--db", "db_url", help="Database URL (default: $POLICYWATCH_DATABASE_URL, then ./policywatch.db).")
 @click.option("--report-dir", type=click.Path(file_okay=False), help="Where to write the HTML report.")
@@ -95,7 +95,7 @@ def _print_run(result: RunResult, title: str) -> None:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Pretend today is this date (Asia/Shanghai).")
 @click.option("--dry-run", is_flag=True, help="Crawl and diff, print what would happen; store and send nothing.")
 def run(
-    sources_file: str,
+    sources_file: str | None,
     config_file: str | None,
     db_url: str | None,
     report_dir: str | None,
@@ -110,13 +110,7 @@ def run(
     2 could not run (bad config, database unreachable); 3 another run is in progress.
     """
     settings = settings_or_exit(config_file)
-    try:
-        sources = load_sources(sources_file)
-        if only:
-            sources = sources_by_name(sources, list(only))
-    except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        sys.exit(EXIT_CANNOT_RUN)
+    sources = sources_or_exit(sources_file, only)
     db = open_db(db_url, settings)
     try:
         with CrawlProgress() as bars:

@@ -12,7 +12,18 @@ import tomlkit
 from rich.table import Table
 from sqlalchemy import func, select
 
-from monitor.cli_common import DEFAULT_CONFIG, config_path, console, err, find_policy, open_db, settings_or_exit
+from monitor.cli_common import (
+    DEFAULT_CONFIG,
+    config_path,
+    console,
+    err,
+    find_policy,
+    open_db,
+    settings_or_exit,
+    sources_option,
+    sources_or_exit,
+    sources_path,
+)
 from monitor.config import (
     DELIVERY_MODES,
     EVENT_TYPES,
@@ -21,7 +32,6 @@ from monitor.config import (
     check_settings,
     expand_env,
     load_sources,
-    sources_by_name,
 )
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
 from monitor.lifecycle import today_in_shanghai
@@ -242,27 +252,21 @@ def status_command(db_url: str | None, config_file: str | None) -> None:
 
 
 @click.command("schedule")
-@click.option(
-    "--sources", "sources_file", type=click.Path(dir_okay=False), default="seeds/sources.yaml", show_default=True
-)
+@sources_option
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 @click.option("--db", "db_url", help="Database URL (jobs are stored there too).")
-def schedule_command(sources_file: str, config_file: str | None, db_url: str | None) -> None:
+def schedule_command(sources_file: str | None, config_file: str | None, db_url: str | None) -> None:
     """Run as a daemon: each source on its own `schedule` (cron, Asia/Shanghai), time-based lifecycle
     events daily, the alert outbox every 5 minutes. SIGTERM lets the current crawl finish, then exits."""
     from monitor.schedule import build_scheduler, serve_forever
 
     settings = settings_or_exit(config_file)
-    try:
-        sources = load_sources(sources_file)
-    except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        sys.exit(EXIT_CANNOT_RUN)
+    sources = sources_or_exit(sources_file)
     db = open_db(db_url, settings)
     path = config_path(config_file)
     try:
         scheduler = build_scheduler(
-            db, sources, str(Path(sources_file).resolve()), str(path.resolve()) if path else None
+            db, sources, str(sources_path(sources_file).resolve()), str(path.resolve()) if path else None
         )
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {exc}")
@@ -387,17 +391,11 @@ def sources_group() -> None:
 
 
 @sources_group.command("list")
-@click.option(
-    "--sources", "sources_file", type=click.Path(dir_okay=False), default="seeds/sources.yaml", show_default=True
-)
-def sources_list(sources_file: str) -> None:
+@sources_option
+def sources_list(sources_file: str | None) -> None:
     """The sources in a sources file."""
-    try:
-        sources = load_sources(sources_file)
-    except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        sys.exit(EXIT_CANNOT_RUN)
-    table = Table(title=f"{len(sources)} source(s) in {sources_file}")
+    sources = sources_or_exit(sources_file)
+    table = Table(title=f"{len(sources)} source(s) in {sources_path(sources_file)}")
     for col in ("name", "region", "start URLs", "schedule"):
         table.add_column(col)
     for s in sources:
@@ -407,19 +405,13 @@ def sources_list(sources_file: str) -> None:
 
 @sources_group.command("check")
 @click.argument("name")
-@click.option(
-    "--sources", "sources_file", type=click.Path(dir_okay=False), default="seeds/sources.yaml", show_default=True
-)
-def sources_check(name: str, sources_file: str) -> None:
+@sources_option
+def sources_check(name: str, sources_file: str | None) -> None:
     """Fetch NAME's first list page once and show the links, pagination and the fields extracted
     from the first detail page — what the spider would see. Stores nothing."""
     from monitor.sourcecheck import check_source
 
-    try:
-        source = sources_by_name(load_sources(sources_file), [name])[0]
-    except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        sys.exit(EXIT_CANNOT_RUN)
+    source = sources_or_exit(sources_file, [name])[0]
     try:
         report = check_source(source)
     except OSError as exc:

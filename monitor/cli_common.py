@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.config import ConfigError, Settings, load_settings
+from monitor.config import ConfigError, Settings, SourceConfig, load_settings, load_sources, sources_by_name
 from monitor.exitcodes import EXIT_CANNOT_RUN
 from monitor.store.db import Database, resolve_database_url
 from monitor.store.models import Policy
@@ -79,6 +81,38 @@ def config_path(option: str | None) -> Path | None:
 def settings_or_exit(option: str | None) -> Settings:
     try:
         return load_settings(config_path(option))
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(EXIT_CANNOT_RUN)
+
+
+def sources_option(func: Any) -> Any:
+    """--sources FILE: default ./seeds/sources.yaml in a checkout, else the catalogue shipped in the package."""
+    return click.option(
+        "--sources",
+        "sources_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="YAML file listing the sources (default: ./seeds/sources.yaml, else the bundled catalogue).",
+    )(func)
+
+
+def sources_path(sources_file: str | None) -> Path:
+    if sources_file:
+        return Path(sources_file)
+    local = Path("seeds/sources.yaml")
+    if local.is_file():
+        return local
+    from seeds import SEEDS_DIR
+
+    return SEEDS_DIR / "sources.yaml"
+
+
+def sources_or_exit(sources_file: str | None, names: Sequence[str] = ()) -> list[SourceConfig]:
+    """The sources of a file (only `names` if given), or exit 2 naming the mistake and its line."""
+    try:
+        sources = load_sources(sources_path(sources_file))
+        return sources_by_name(sources, list(names)) if names else sources
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {exc}")
         sys.exit(EXIT_CANNOT_RUN)

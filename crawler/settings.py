@@ -4,6 +4,7 @@ BOT_NAME = "policywatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
+# Overridden by `[crawl] user_agent` in policywatch.toml (monitor.config.DEFAULT_USER_AGENT by default).
 USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch)"
 ROBOTSTXT_OBEY = True
 

@@ -8,17 +8,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from monitor.config import DEFAULT_USER_AGENT
 from monitor.encoding import decode_html
 from monitor.extract import extract_page
 from monitor.lifecycle import StatusFacts, compute_status, extract, today_in_shanghai
 from monitor.normalise import normalise
 
-USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch)"
-
 
 def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
     """One polite GET, decoded as the spider decodes (monitor.encoding)."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only, checked by callers
             raw = response.read(20 * 1024 * 1024)

@@ -24,6 +24,7 @@ from crawler.progress import SharedRef
 from crawler.spiders.policy import KnownPage, PolicySpider
 from monitor.config import Settings, SourceConfig
 from monitor.lifecycle import parse_date
+from monitor.logjson import configure_logging
 from monitor.store.db import Database
 from monitor.store.models import Policy, PolicyAlias, Source, Version
 
@@ -117,7 +118,10 @@ def crawl_sources(
     )
     _die_with_parent()
     db = Database(db_url)
-    process = CrawlerProcess(scrapy_settings)
+    # The child logs like the parent (plain lines or --log-json), not in Scrapy's own format.
+    scrapy_settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(scrapy_settings)  # resets the root logger's level: configure after it
+    configure_logging(scrapy_settings.get("LOG_LEVEL", "INFO"), scrapy_settings.getbool("POLICYWATCH_LOG_JSON"))
     for source in sources:
         deferred = process.crawl(PolicySpider, source=source, known=known_pages(db, source, today))
         deferred.addErrback(_log_crawl_failure, source.name)

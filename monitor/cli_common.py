@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from monitor.config import ConfigError, Settings, SourceConfig, load_settings, load_sources, sources_by_name
 from monitor.exitcodes import EXIT_CANNOT_RUN
+from monitor.logjson import configure_logging
 from monitor.store.db import Database, resolve_database_url
 from monitor.store.models import Policy
 
@@ -25,28 +25,8 @@ err = Console(stderr=True, soft_wrap=True)
 DEFAULT_CONFIG = "policywatch.toml"
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line (`--log-json`), for journald and log collectors."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
 def setup_logging(verbose: int, log_json: bool = False) -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if log_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    configure_logging(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING, log_json)
 
 
 def masked_db(url: str) -> str:

@@ -18,6 +18,7 @@ from monitor.config import Settings, SourceConfig
 from monitor.exitcodes import EXIT_OK, EXIT_PARTIAL
 from monitor.lifecycle import today_in_shanghai
 from monitor.lock import RunLock
+from monitor.logjson import logging_as_json
 from monitor.report import render_report
 from monitor.status import apply_time_transitions
 from monitor.store.db import Database
@@ -86,6 +87,7 @@ def _run_locked(
     # The crawl child logs at the level the operator chose for this process.
     overrides = {
         "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+        "POLICYWATCH_LOG_JSON": logging_as_json(),
         "POLICYWATCH_DRY_RUN": dry_run,
         **(scrapy_overrides or {}),
     }

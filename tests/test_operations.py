@@ -167,3 +167,35 @@ def test_daemon_runs_survives_restart_and_stops_on_sigterm(db_url: str, tmp_path
         assert jobs == 4  # two sources + lifecycle + outbox, not doubled by the restart
         assert "scheduled crawl" in errors
         db.dispose()
+
+
+def test_log_json_makes_every_stderr_line_a_json_object(db_url: str, tmp_path: Path) -> None:
+    import json
+
+    with DemoServer() as server, WebhookReceiver() as hook:
+        sources_file, config = _setup(tmp_path, server, hook)
+        done = subprocess.run(
+            [
+                *PW,
+                "--log-json",
+                "-v",
+                "run",
+                "--source",
+                "demo-chaoyang",
+                "--sources",
+                str(sources_file),
+                "--config",
+                str(config),
+                "--db",
+                db_url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_env(),
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert any(r["logger"] == "policywatch.ingest" and "new" in r["message"] for r in records)
+    assert any(r["logger"].startswith("scrapy") for r in records)  # the crawl child's lines too

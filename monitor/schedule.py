@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import signal
+import threading
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -29,6 +30,8 @@ from notifier.outbox import deliver_pending
 log = logging.getLogger("policywatch.schedule")
 
 TIMEZONE = "Asia/Shanghai"
+# Set on SIGTERM: jobs already queued behind the running one return at once instead of starting.
+STOPPING = threading.Event()
 MISFIRE_GRACE = 3600  # seconds: a run missed by less than this still happens (once) after a restart
 _CRONTAB_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -55,6 +58,8 @@ def cron_trigger(expr: str, timezone: str = TIMEZONE) -> CronTrigger:
 
 
 def run_source_job(db_url: str, sources_file: str, config_file: str | None, source_name: str) -> None:
+    if STOPPING.is_set():
+        return
     settings = load_settings(config_file)
     source = sources_by_name(load_sources(sources_file), [source_name])[0]
     db = Database(db_url)
@@ -70,6 +75,8 @@ def run_source_job(db_url: str, sources_file: str, config_file: str | None, sour
 
 
 def lifecycle_job(db_url: str, config_file: str | None) -> None:
+    if STOPPING.is_set():
+        return
     settings = load_settings(config_file)
     db = Database(db_url)
     try:
@@ -90,6 +97,8 @@ def lifecycle_job(db_url: str, config_file: str | None) -> None:
 
 
 def outbox_job(db_url: str, config_file: str | None) -> None:
+    if STOPPING.is_set():
+        return
     settings = load_settings(config_file)
     db = Database(db_url)
     try:
@@ -150,6 +159,7 @@ def serve_forever(scheduler: BlockingScheduler) -> None:
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.warning("received %s: finishing the current job, then stopping", signal.Signals(signum).name)
+        STOPPING.set()
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)

@@ -221,7 +221,8 @@ def status_command(db_url: str | None, config_file: str | None) -> None:
             events = session.scalar(select(func.count()).select_from(Event).where(Event.run_id == run.id))
             console.print(
                 f"last run #{run.id}: {run.status}, started {run.started_at:%Y-%m-%d %H:%M}, "
-                f"{len(run.stats or {})} source(s), {events} event(s)"
+                f"{len(run.stats or {})} source(s), {events} event(s), "
+                f"alerts sent {run.alerts_sent}, failed {run.alerts_failed}"
             )
             for name, st in sorted((run.stats or {}).items()):
                 if st.get("failed") or st.get("list_failures") or not st.get("list_pages"):

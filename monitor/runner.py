@@ -119,6 +119,7 @@ def _run_locked(
         )
         run.status = "dry-run" if dry_run else "ok" if not failed and exitcode == 0 else "partial"
         run.finished_at = datetime.now(UTC)
+        run.alerts_sent, run.alerts_failed = delivery.sent, delivery.failed
         events = Counter(
             dict(
                 session.execute(

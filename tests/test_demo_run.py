@@ -13,7 +13,7 @@ from monitor.config import Settings, Subscriber, parse_sources
 from monitor.demosite import DemoServer
 from monitor.runner import run_once
 from monitor.store.db import Database
-from monitor.store.models import Alert, Event, Policy
+from monitor.store.models import Alert, Event, Policy, Run
 from notifier.receiver import WebhookReceiver
 
 
@@ -71,6 +71,10 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
         assert "最高1500万元 → 最高2000万元" in amount_alert
         assert f"https://reports.example/pw/policy-{amount_policy_id}.html" in amount_alert
 
+        with db.session() as s:
+            run_row = s.get(Run, second.run_id)
+            assert run_row is not None and (run_row.alerts_sent, run_row.alerts_failed) == (5, 0)
+            assert run_row.stats["demo-dongcheng"]["changed"] == 1 and run_row.finished_at is not None
         # A third run over the same site: nothing new, nothing re-sent.
         third = run_once(db, sources, settings, report_dir=report_dir, scrapy_overrides=DEMO_SCRAPY)
         assert third.events == Counter() and len(hook.received) == 5

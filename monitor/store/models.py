@@ -148,6 +148,8 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String(20), default="running")  # running, ok, partial, failed
     # Per source: pages fetched / unchanged / changed / new / failed, list pages, errors.
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    alerts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    alerts_failed: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Event(Base):

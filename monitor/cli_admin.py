@@ -90,6 +90,15 @@ def _document(config_file: str | None) -> tuple[Path, tomlkit.TOMLDocument]:
     return path, tomlkit.parse(text)
 
 
+def _save(path: Path, doc: tomlkit.TOMLDocument) -> None:
+    """Write the edited config only if it is still valid (comments and layout are kept by tomlkit)."""
+    text = tomlkit.dumps(doc)
+    _, errors = check_settings(text, str(path))
+    if errors:
+        raise click.UsageError("; ".join(errors))
+    path.write_text(text, encoding="utf-8")
+
+
 @subscribers_group.command("list")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 def subscribers_list(config_file: str | None) -> None:
@@ -148,10 +157,7 @@ def subscribers_add(
     if any(s.get("name") == name for s in subs):
         raise click.UsageError(f"subscriber '{name}' already exists in {path}")
     subs.append(table)
-    _, errors = check_settings(tomlkit.dumps(doc), str(path))
-    if errors:
-        raise click.UsageError("; ".join(errors))
-    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    _save(path, doc)
     console.print(f"added '{name}' to {path}")
 
 
@@ -171,7 +177,7 @@ def subscribers_remove(name: str, config_file: str | None) -> None:
         for s in keep:
             aot.append(s)
         doc.append("subscribers", aot)
-    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    _save(path, doc)
     console.print(f"removed '{name}' from {path}")
 
 

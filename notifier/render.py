@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor.events import EVENT_LABELS
+from monitor.report import policy_page
 from monitor.store.models import Alert
 from notifier.channels import WECOM_MARKDOWN_LIMIT
 
@@ -42,7 +43,7 @@ def alert_key(alerts: Sequence[Alert]) -> str:
 
 
 def report_url(base_url: str, policy_id: int) -> str:
-    return f"{base_url.rstrip('/')}/policy-{policy_id}.html" if base_url else ""
+    return f"{base_url.rstrip('/')}/{policy_page(policy_id)}" if base_url else ""
 
 
 def _clip(segments: list[list[str]]) -> list[tuple[str, str]]:

@@ -31,6 +31,11 @@ _ENV = Environment(
 _ENV.globals["EVENT_LABELS"] = EVENT_LABELS
 
 
+def policy_page(policy_id: int) -> str:
+    """The report file of one policy; alerts link to it under the published base URL."""
+    return f"policy-{policy_id}.html"
+
+
 @dataclass(frozen=True, slots=True)
 class VersionChange:
     old: Version
@@ -91,7 +96,7 @@ def render_report(db: Database, out_dir: str | Path, *, today: date, since: date
             _write(out / f"run-{run.id}.html", "run.html", run=run, grouped=dict(sorted(grouped.items())))
         policies = list(session.scalars(select(Policy).order_by(Policy.id)))
         for policy in policies:
-            _write(out / f"policy-{policy.id}.html", "policy.html", **_policy_context(session, policy))
+            _write(out / policy_page(policy.id), "policy.html", **_policy_context(session, policy))
         policies.sort(key=lambda p: _status_rank(p, today))
         _write(out / "status.html", "status.html", policies=policies, today=today)
     return out / "index.html"

@@ -74,6 +74,11 @@ _MARKER_RE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _
 # A marker opens a clause at the start of a block, or after whitespace / a sentence end inside a
 # block (the aggregator flattens a page into one line with spaces where the paragraphs were).
 _SPLIT_BEFORE = re.compile(r"[\s。；;:：!！?？](?=" + "|".join(pattern for _, pattern in _MARKERS) + ")")
+# …but a 第X条/章/节 after mere whitespace that reads on as a cross-reference ("符合本措施\u00a0第二条规定的",
+# "依照 第三条第二款", "第五条、第六条") is inside a clause: splitting there would make a no-break space a change.
+_CROSS_REFERENCE = re.compile(
+    rf"第[{_CN_NUM}\d]+[条章节](?:规定|的|所|之|中|第|、|和|与|及|或|至|项|款|有关|要求|情形|执行|以外|以内|以上)"
+)
 _SENTENCE_END = re.compile(r"(?<=[。；;!！?？])")
 
 
@@ -129,6 +134,8 @@ def split_blocks(blocks: Iterable[str]) -> list[str]:
         for line in _fold_chars(block).split("\n"):
             start = 0
             for m in _SPLIT_BEFORE.finditer(line):
+                if m.group().isspace() and _CROSS_REFERENCE.match(line, m.end()):
+                    continue
                 out.append(_fold_line(line[start : m.end()]))
                 start = m.end()
             out.append(_fold_line(line[start:]))

@@ -6,6 +6,8 @@ import json
 import logging
 import sys
 
+from notifier.secrets import install_log_filter
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -33,3 +35,4 @@ def configure_logging(level: int | str, as_json: bool) -> None:
     handler.setFormatter(JsonFormatter() if as_json else logging.Formatter(PLAIN_FORMAT))
     handler.setLevel(level)
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    install_log_filter()  # secrets masked in every line, ours or a library's (urllib3's ?key= at -vv)

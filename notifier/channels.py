@@ -8,6 +8,7 @@ text cut at 2048 characters, so a subclass that posts `msgtype: markdown` replac
 from __future__ import annotations
 
 import logging
+import os
 from json import dumps
 from typing import Any
 
@@ -23,12 +24,12 @@ class NotifyWeComBotMarkdown(NotifyWeComBot):
     body_maxlen = WECOM_MARKDOWN_LIMIT
     # The body already opens with what happened; a title would be glued on top of it by apprise.
     title_maxlen = 250
-    # Tests point this at a local receiver; production keeps the public endpoint.
+    # $POLICYWATCH_WECOM_URL points robots at a relay (or a test's local receiver).
     notify_url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}"
 
     def __init__(self, key: str, **kwargs: Any) -> None:
         super().__init__(key, **kwargs)
-        self.api_url = self.notify_url.format(key=self.key)
+        self.api_url = os.environ.get("POLICYWATCH_WECOM_URL", self.notify_url).format(key=self.key)
 
     def send(self, body: str, title: str = "", notify_type: Any = None, **kwargs: Any) -> bool:
         payload = {"msgtype": "markdown", "markdown": {"content": body}}

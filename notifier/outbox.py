@@ -25,7 +25,7 @@ from monitor.store.db import Database
 from monitor.store.models import Alert
 from notifier.channels import channel_kind
 from notifier.render import alert_key, render
-from notifier.secrets import mask_url, scrub
+from notifier.secrets import mask_url, register, scrub, secrets_in
 
 log = logging.getLogger("policywatch.notify")
 
@@ -52,6 +52,7 @@ def channel_id(url: str) -> str:
 
 def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Sequence[str]) -> str:
     """Send one rendered message to one apprise URL; returns "" or the masked error."""
+    register(s for u in all_urls for s in secrets_in(u))  # whatever logs them from here on is masked
     message = render(alerts, channel_kind(url), base_url)
     notifier = apprise.Apprise()
     if not notifier.add(url):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -38,11 +39,27 @@ class _Handler:
 
 
 class SMTPSink:
-    def __init__(self, mbox_path: Path | None = None, port: int | None = None) -> None:
+    """`credentials` (user, password) makes the server require AUTH LOGIN/PLAIN with exactly those."""
+
+    def __init__(
+        self, mbox_path: Path | None = None, port: int | None = None, credentials: tuple[str, str] | None = None
+    ) -> None:
         self.mbox_path = mbox_path
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self.logins: list[tuple[str, bool]] = []  # (user, accepted)
+        auth: dict[str, Any] = {}
+        if credentials is not None:
+            auth = {"authenticator": self._authenticator(credentials), "auth_require_tls": False, "auth_required": True}
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **auth)
+
+    def _authenticator(self, credentials: tuple[str, str]) -> Any:
+        def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == credentials
+            self.logins.append((data.login.decode() if isinstance(data, LoginPassword) else "", ok))
+            return AuthResult(success=ok, handled=False)
+
+        return check
 
     def apprise_url(self, to: str = "ops@localhost", sender: str = "policywatch@localhost") -> str:
         return f"mailto://127.0.0.1:{self.port}?from={sender}&to={to}&mode=insecure"

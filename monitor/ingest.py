@@ -9,10 +9,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from difflib import SequenceMatcher
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crawler.items import AttachmentFile, ListPageItem, PageItem
@@ -22,14 +21,14 @@ from monitor.diff import DocumentDiff, diff_documents
 from monitor.events import record_event
 from monitor.extract import ExtractError, detect_block_page, extract_page
 from monitor.lifecycle import Lifecycle, RepealTarget, extract, lifecycle_from_json
-from monitor.normalise import Document, document_from_json, document_to_json, fold, normalise
+from monitor.normalise import Document, document_from_json, document_to_json, normalise
 from monitor.status import latest_version, refresh_status
 from monitor.store.db import Database
 from monitor.store.models import Policy, PolicyAlias, RepealLink, Run, Source, Version
+from monitor.titlekey import title_keys, title_similarity
 
 log = logging.getLogger("policywatch.ingest")
 
-TITLE_MATCH_THRESHOLD = 0.92
 GONE = (404, 410)
 
 
@@ -82,10 +81,6 @@ class SourceStats:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
-
-
-def _title_key(title: str) -> str:
-    return fold(title).replace(" ", "").strip("《》")
 
 
 class Ingestor:
@@ -342,10 +337,11 @@ class Ingestor:
                 if not issuers or not candidate.issuer or issuers & set(candidate.issuer.split("、")):
                     return candidate, "doc_number"
             return None
-        key = _title_key(doc.title)
-        for candidate in session.scalars(others.where(Policy.doc_number == "")):
-            same_issuer = not issuers or not candidate.issuer or issuers & set(candidate.issuer.split("、"))
-            if _title_key(candidate.title) == key and same_issuer:
+        key, head, _ = title_keys(doc.title)
+        for candidate in session.scalars(
+            others.where(Policy.doc_number == "", Policy.title_head == head, Policy.title_key == key)
+        ):
+            if not issuers or not candidate.issuer or issuers & set(candidate.issuer.split("、")):
                 return candidate, "title"
         return None
 
@@ -461,17 +457,26 @@ class Ingestor:
             hit = session.scalar(others.where(Policy.doc_number == target.doc_number).order_by(Policy.id))
             if hit is not None:
                 return hit, 1.0, "doc_number"
-        key = _title_key(target.title)
-        best: tuple[Policy, float, str] | None = None
-        for candidate in session.scalars(others):
-            if "解读" in candidate.title or "答记者问" in candidate.title:
+        # Candidates share one end of the title key (an index lookup); only their keys are read, and
+        # only the best match is loaded.
+        key, head, tail = title_keys(target.title)
+        candidates = session.execute(
+            select(Policy.id, Policy.title_key, Policy.doc_number).where(
+                Policy.id != policy.id, or_(Policy.title_head == head, Policy.title_tail == tail)
+            )
+        )
+        best: tuple[int, float] | None = None
+        for candidate_id, candidate_key, candidate_number in candidates:
+            if "解读" in candidate_key or "答记者问" in candidate_key:
                 continue
-            if target.doc_number and candidate.doc_number and candidate.doc_number != target.doc_number:
+            if target.doc_number and candidate_number and candidate_number != target.doc_number:
                 continue
-            score = SequenceMatcher(None, key, _title_key(candidate.title), autojunk=False).ratio()
-            if score >= TITLE_MATCH_THRESHOLD and (best is None or score > best[1]):
-                best = (candidate, score, "title")
-        return best
+            score = title_similarity(key, candidate_key)
+            if score and (best is None or score > best[1]):
+                best = (candidate_id, score)
+        if best is None:
+            return None
+        return session.get_one(Policy, best[0]), best[1], "title"
 
     def _link_repeals(self, session: Session, policy: Policy, lc: Lifecycle, quiet: bool) -> None:
         for target in lc.repeals:
@@ -499,10 +504,23 @@ class Ingestor:
 
     def _match_pending_links(self, session: Session, policy: Policy, quiet: bool) -> None:
         """A repeal read earlier whose target is only now crawled for the first time."""
-        pending = session.scalars(
-            select(RepealLink).where(RepealLink.target_policy_id.is_(None), RepealLink.repealing_policy_id != policy.id)
+        # Only references that could name this policy: same 文号, or a title sharing one end of its key.
+        could_name = [RepealLink.target_head == policy.title_head, RepealLink.target_tail == policy.title_tail]
+        if policy.doc_number:
+            could_name.append(RepealLink.target_doc_number == policy.doc_number)
+        pending = session.execute(
+            select(RepealLink.id, RepealLink.target_key, RepealLink.target_doc_number).where(
+                RepealLink.target_policy_id.is_(None), RepealLink.repealing_policy_id != policy.id, or_(*could_name)
+            )
         )
-        for link in pending:
+        ids = [
+            link_id
+            for link_id, key, number in pending
+            if (number and number == policy.doc_number) or title_similarity(key, policy.title_key)
+        ]
+        if not ids:
+            return
+        for link in session.scalars(select(RepealLink).where(RepealLink.id.in_(ids))):
             target = RepealTarget(link.target_title, link.target_doc_number, link.sentence, link.kind)
             found = self._find_target(session, link.repealing_policy, target)
             if found is not None and found[0].id == policy.id:

@@ -19,7 +19,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from monitor.titlekey import title_keys
 
 
 class Base(DeclarativeBase):
@@ -47,6 +49,11 @@ class Policy(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     url: Mapped[str] = mapped_column(String(1000))
     title: Mapped[str] = mapped_column(Text, default="")
+    # Index keys of the title (monitor.titlekey), kept in step with it by _keep_title_keys: mirrors and
+    # repeal references are matched by index lookups on them, never by a scan of every policy.
+    title_key: Mapped[str] = mapped_column(Text, default="")
+    title_head: Mapped[str] = mapped_column(String(16), default="", index=True)
+    title_tail: Mapped[str] = mapped_column(String(16), default="", index=True)
     doc_number: Mapped[str] = mapped_column(String(120), default="", index=True)
     issuer: Mapped[str] = mapped_column(Text, default="")
     published: Mapped[date | None] = mapped_column(Date)
@@ -84,6 +91,11 @@ class Policy(Base):
     versions: Mapped[list[Version]] = relationship(back_populates="policy", order_by="Version.seq")
     repealed_by: Mapped[Policy | None] = relationship(remote_side=[id])
     aliases: Mapped[list[PolicyAlias]] = relationship(back_populates="policy", order_by="PolicyAlias.id")
+
+    @validates("title")
+    def _keep_title_keys(self, _: str, title: str) -> str:
+        self.title_key, self.title_head, self.title_tail = title_keys(title)
+        return title
 
 
 class PolicyAlias(Base):
@@ -179,7 +191,10 @@ class RepealLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     repealing_policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
     target_title: Mapped[str] = mapped_column(Text)
-    target_doc_number: Mapped[str] = mapped_column(String(120), default="")
+    target_key: Mapped[str] = mapped_column(Text, default="")  # monitor.titlekey, as on Policy
+    target_head: Mapped[str] = mapped_column(String(16), default="", index=True)
+    target_tail: Mapped[str] = mapped_column(String(16), default="", index=True)
+    target_doc_number: Mapped[str] = mapped_column(String(120), default="", index=True)
     kind: Mapped[str] = mapped_column(String(20), default="repeal")
     sentence: Mapped[str] = mapped_column(Text, default="")
     target_policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"), index=True)
@@ -188,6 +203,11 @@ class RepealLink(Base):
 
     repealing_policy: Mapped[Policy] = relationship(foreign_keys=[repealing_policy_id])
     target_policy: Mapped[Policy | None] = relationship(foreign_keys=[target_policy_id])
+
+    @validates("target_title")
+    def _keep_target_keys(self, _: str, title: str) -> str:
+        self.target_key, self.target_head, self.target_tail = title_keys(title)
+        return title
 
 
 class Alert(Base):

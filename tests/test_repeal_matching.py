@@ -1,0 +1,139 @@
+"""Repeal references and mirrors are matched through indexed title keys: storing a page reads only the
+policies and references that could match it, however many are stored (real libraries are full of
+references to documents never crawled)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+
+from sqlalchemy import event, select
+
+from crawler.items import PageItem
+from monitor.config import Settings, SourceConfig
+from monitor.demosite import seed_policies
+from monitor.ingest import Ingestor
+from monitor.store.db import Database
+from monitor.store.models import Policy, RepealLink, Run, Source
+from monitor.titlekey import title_keys, title_similarity
+
+BASE = "http://127.0.0.1:9/lib"
+SOURCE = SourceConfig(name="library", start_urls=(f"{BASE}/index.html",), region="北京市")
+TODAY = date(2026, 11, 28)
+NEW_TITLE = "北京市海淀区关于支持人工智能算力基础设施建设的若干措施"
+NEW_NUMBER = "海政发〔2026〕9号"
+SETTINGS_FREE = Settings()  # no subscribers
+
+
+def library(db: Database, policies: int, pending: int) -> None:
+    """A stored library: many policies whose titles share the new page's region prefix, and many
+    unresolved repeal references to documents never crawled."""
+    # Titles as one district's library writes them: the same place, 关于 and document type on every title.
+    topics = [row["title"][:8] for row in seed_policies().values()]
+    now = datetime.now(UTC)
+    with db.session() as s:
+        source = Source(name=SOURCE.name, region=SOURCE.region, baselined_at=now)
+        s.add(source)
+        s.flush()
+        rows = [
+            Policy(
+                source_id=source.id,
+                url=f"{BASE}/old/{i}.html",
+                title=f"北京市海淀区关于{topics[i % len(topics)]}第{i}批项目的若干措施",
+                doc_number=f"海政发〔{2000 + i % 25}〕{i}号",
+                first_seen=now,
+                last_seen=now,
+            )
+            for i in range(policies)
+        ]
+        s.add_all(rows)
+        s.flush()
+        s.add_all(
+            RepealLink(
+                repealing_policy_id=rows[i].id,
+                target_title=f"北京市海淀区关于{topics[i % len(topics)]}第{i}批资金管理的实施细则",
+                target_doc_number=f"海政办发〔1999〕{i}号",
+                kind="repeal",
+                sentence="…同时废止",
+            )
+            for i in range(pending)
+        )
+        # The two references that do name the page stored below: by title, and by 文号.
+        s.add(RepealLink(repealing_policy_id=rows[0].id, target_title=NEW_TITLE, kind="repeal", sentence="…同时废止"))
+        s.add(
+            RepealLink(
+                repealing_policy_id=rows[1].id,
+                target_title="关于人工智能算力的措施",
+                target_doc_number=NEW_NUMBER,
+                kind="repeal",
+                sentence="…同时废止",
+            )
+        )
+
+
+def page() -> PageItem:
+    html = f"""<html><head><meta name="ArticleTitle" content="{NEW_TITLE}"></head><body>
+    <table><tr><td>发文字号:</td><td>{NEW_NUMBER}</td></tr></table>
+    <h1>{NEW_TITLE}</h1><div class="TRS_Editor">
+    <p>第一条 为支持人工智能算力基础设施建设,制定本措施。</p>
+    <p>第二条 对新建智算中心给予最高1000万元资金支持。</p>
+    <p>第三条 本措施自2026年12月1日起施行。</p>
+    <p>北京市海淀区人民政府</p><p>2026年11月20日</p></div></body></html>"""
+    return PageItem(
+        SOURCE.name,
+        f"{BASE}/new.html",
+        200,
+        datetime.now(UTC),
+        body=html.encode(),
+        text=html,
+        encoding="utf-8",
+        content_type="text/html; charset=utf-8",
+    )
+
+
+@contextmanager
+def _loaded_rows() -> Iterator[list[object]]:
+    """Every ORM row materialised while the block runs."""
+    loaded: list[object] = []
+
+    def on_load(target: object, _context: object) -> None:
+        loaded.append(target)
+
+    for model in (Policy, RepealLink):
+        event.listen(model, "load", on_load)
+    try:
+        yield loaded
+    finally:
+        for model in (Policy, RepealLink):
+            event.remove(model, "load", on_load)
+
+
+def test_storing_a_page_reads_only_matching_candidates(db: Database) -> None:
+    library(db, policies=5000, pending=500)
+    with db.session() as s:
+        run = Run(started_at=datetime.now(UTC), stats={})
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    ingestor = Ingestor(db, run_id=run_id, source=SOURCE, settings=SETTINGS_FREE, today=TODAY)
+    with _loaded_rows() as loaded:
+        assert ingestor.ingest_page(page()) in {"new", "changed"}
+    # Before indexed keys every unresolved reference was compared with every stored policy:
+    # 5,000 × 500 rows. Now only the rows that could match are read.
+    assert len(loaded) < 40, f"{len(loaded)} rows read to store one page"
+    with db.session() as s:
+        new = s.scalar(select(Policy).where(Policy.url == f"{BASE}/new.html"))
+        assert new is not None and new.doc_number == NEW_NUMBER
+        linked = s.scalars(select(RepealLink).where(RepealLink.target_policy_id == new.id)).all()
+        assert sorted(link.matched_by for link in linked) == ["doc_number", "title"]
+        unresolved = s.scalars(select(RepealLink).where(RepealLink.target_policy_id.is_(None))).all()
+        assert len(unresolved) == 500
+
+
+def test_title_keys_block_near_duplicates() -> None:
+    ref = title_keys("《北京市海淀区促进科技创新发展的若干措施》")
+    page = title_keys("北京市海淀区促进科技创新发展若干措施")
+    assert (ref.head, ref.tail) == (page.head, page.tail)
+    assert title_similarity(ref.key, page.key) >= 0.92
+    assert title_similarity(ref.key, title_keys("北京市海淀区促进外贸高质量发展的若干措施").key) == 0

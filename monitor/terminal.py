@@ -6,12 +6,15 @@ from rich.console import Console
 from rich.text import Text
 
 from monitor.diff import DocumentDiff
+from notifier.marks import as_text
 
 _CHANGE_LABEL = {"added": "新增", "removed": "删除", "modified": "修改", "moved": "移动"}
 _CHANGE_STYLE = {"added": "green", "removed": "red", "modified": "yellow", "moved": "cyan"}
 
 
 def print_diff(console: Console, diff: DocumentDiff, heading: str) -> None:
+    """Colours on a terminal; in a pipe, a file or cron mail, `[-old-]{+new+}` markers instead."""
+    plain = not console.is_terminal or console.no_color
     console.rule(heading)
     if diff.is_empty:
         console.print("no change")
@@ -31,6 +34,9 @@ def print_diff(console: Console, diff: DocumentDiff, heading: str) -> None:
         )
         if clause.change == "moved":
             console.print(f"{clause.old_label} → {clause.new_label}: {clause.new_text}")
+            continue
+        if plain:
+            console.print(as_text([(seg.op, seg.text) for seg in clause.segments]), markup=False, highlight=False)
             continue
         body = Text()
         for seg in clause.segments:

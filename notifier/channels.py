@@ -3,17 +3,28 @@
 WeCom group robots take markdown up to 4096 bytes; apprise's bundled `wecombot://` plugin sends plain
 text cut at 2048 characters, so a subclass that posts `msgtype: markdown` replaces it for the
 `wecombot` schema (registered through apprise's own plugin manager, so it is still an apprise URL).
+Email gets the plain-text part we rendered (apprise would derive it from the HTML, gluing deleted
+and inserted text together). The robot URLs people copy from WeCom, DingTalk and Feishu are
+accepted and read as the robot channels they are.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+import re
 from json import dumps
 from typing import Any
 
+import apprise
+import apprise.plugins.email.base as apprise_email
 import requests
 from apprise.manager_plugins import NotificationManager
+from apprise.plugins.custom_form import NotifyForm
+from apprise.plugins.custom_json import NotifyJSON
+from apprise.plugins.custom_xml import NotifyXML
+from apprise.plugins.email import NotifyEmail
 from apprise.plugins.wecombot import NotifyWeComBot
 
 WECOM_MARKDOWN_LIMIT = 4096  # bytes, the group robot API's limit for markdown content
@@ -58,19 +69,78 @@ class NotifyWeComBotMarkdown(NotifyWeComBot):
         return True
 
 
+_TEXT_PART: contextvars.ContextVar[str] = contextvars.ContextVar("policywatch_text_part", default="")
+_apprise_convert = apprise_email.convert_between
+
+
+def _convert_keeping_our_text_part(from_format: Any, to_format: Any, content: str) -> str:
+    text = _TEXT_PART.get()
+    if text and from_format == apprise.NotifyFormat.HTML and to_format == apprise.NotifyFormat.TEXT:
+        return text
+    return str(_apprise_convert(from_format, to_format, content))
+
+
+class NotifyEmailWithText(NotifyEmail):
+    """apprise's email, whose text/plain part is `text_part` when one is given."""
+
+    text_part = ""
+
+    def send(self, body: str, title: str = "", *args: Any, **kwargs: Any) -> bool:
+        token = _TEXT_PART.set(self.text_part)
+        try:
+            return bool(super().send(body, title, *args, **kwargs))
+        finally:
+            _TEXT_PART.reset(token)
+
+
+# apprise builds the text part inside a static helper; this is its one seam for a text of our own.
+apprise_email.convert_between = _convert_keeping_our_text_part
 NotificationManager().add(NotifyWeComBotMarkdown, schemas="wecombot", force=True)
+NotificationManager().add(NotifyEmailWithText, schemas=("mailto", "mailtos"), force=True)
 # apprise's DEBUG lines print endpoint URLs with their keys in them; never let them reach our logs.
 logging.getLogger("apprise").setLevel(logging.INFO)
 
-EMAIL_SCHEMES = ("mailto", "mailtos")
-MARKDOWN_SCHEMES = ("wecombot", "dingtalk", "feishu", "lark", "json", "form", "xml", "matrix", "slack")
+KEY_HEADER = "X-Policywatch-Key"
+KEY_FIELD = "policywatch_key"
+MARKDOWN_SCHEMES = ("dingtalk", "feishu", "lark", "json", "form", "xml", "matrix", "slack", "discord", "tgram")
+# The webhook addresses the robots' settings pages show, and the apprise URL each one is.
+_ROBOT_URLS = (
+    (re.compile(r"^https?://qyapi\.weixin\.qq\.com/cgi-bin/webhook/send/?\?key=([^&#\s]+)$", re.I), "wecombot://{}"),
+    (re.compile(r"^https?://oapi\.dingtalk\.com/robot/send/?\?access_token=([^&#\s]+)$", re.I), "dingtalk://{}"),
+    (
+        re.compile(r"^https?://open\.(?:feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/([^/?#\s]+)$", re.I),
+        "feishu://{}",
+    ),
+)
+
+
+def robot_url(url: str) -> str:
+    """`https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K` → `wecombot://K` (and DingTalk,
+    Feishu alike); any other URL unchanged. `${VAR}` references are kept as they are."""
+    for pattern, form in _ROBOT_URLS:
+        m = pattern.match(url.strip())
+        if m:
+            return form.format(m.group(1))
+    return url
 
 
 def channel_kind(url: str) -> str:
     """email (HTML + text), wecom (markdown ≤ 4096 bytes), markdown, or text."""
-    scheme = url.split("://", 1)[0].lower()
-    if scheme in EMAIL_SCHEMES:
+    scheme = robot_url(url).split("://", 1)[0].lower()
+    if scheme in ("mailto", "mailtos"):
         return "email"
     if scheme == "wecombot":
         return "wecom"
     return "markdown" if scheme in MARKDOWN_SCHEMES else "text"
+
+
+def prepare(plugin: Any, text_part: str, key: str) -> None:
+    """Hand one message's extras to an apprise plugin instance: the email's text part, and the
+    de-duplication key where a receiving program can read it (a header, a JSON field) rather than
+    in the text people read."""
+    if isinstance(plugin, NotifyEmailWithText):
+        plugin.text_part = text_part
+    if key and isinstance(plugin, NotifyEmail | NotifyJSON | NotifyForm | NotifyXML):
+        plugin.headers[KEY_HEADER] = key
+    if key and isinstance(plugin, NotifyJSON):
+        plugin.payload_extras[KEY_FIELD] = key

@@ -5,7 +5,7 @@ sending) by a compare-and-set update before anything is sent, so two runs never 
 Each channel that accepted the message is recorded on the row, so a retry after a partial failure
 goes only to the channels that failed. A process killed between a channel accepting a message and
 the row being updated leaves the row in `sending`; after the claim lease it is sent again, carrying
-the same `pw-…` key in its text so the receiver can drop the copy.
+the same `pw-…` key (an email header, a JSON field) so the receiver can drop the copy.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select, update
 from monitor.config import ConfigError, Settings, Subscriber, expand_env
 from monitor.store.db import Database
 from monitor.store.models import Alert
-from notifier.channels import channel_kind
+from notifier.channels import channel_kind, prepare, robot_url
 from notifier.render import alert_key, render
 from notifier.secrets import mask_url, register, scrub, secrets_in
 
@@ -53,10 +53,14 @@ def channel_id(url: str) -> str:
 def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Sequence[str]) -> str:
     """Send one rendered message to one apprise URL; returns "" or the masked error."""
     register(s for u in all_urls for s in secrets_in(u))  # whatever logs them from here on is masked
+    url = robot_url(url)
     message = render(alerts, channel_kind(url), base_url)
-    notifier = apprise.Apprise()
-    if not notifier.add(url):
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
         return f"{mask_url(url)}: not a valid apprise URL"
+    prepare(plugin, message.text, message.key)
+    notifier = apprise.Apprise()
+    notifier.add(plugin)
     with apprise.LogCapture(level=logging.INFO) as captured:
         ok = notifier.notify(title=message.title, body=message.body, body_format=_FORMATS[message.format])
     if ok:

@@ -35,7 +35,12 @@ class WebhookReceiver(LoopbackServer):
                         body: Any = json.loads(raw.decode("utf-8"))
                     except ValueError:
                         body = raw.decode("utf-8", "replace")
-                    record = {"path": self.path, "content_type": self.headers.get("Content-Type", ""), "body": body}
+                    record = {
+                        "path": self.path,
+                        "content_type": self.headers.get("Content-Type", ""),
+                        "headers": {k: v for k, v in self.headers.items() if k.lower().startswith("x-")},
+                        "body": body,
+                    }
                     receiver.received.append(record)
                     if receiver.log_file is not None:
                         with receiver.log_file.open("a", encoding="utf-8") as fh:

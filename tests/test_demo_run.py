@@ -66,9 +66,9 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
         # Alerts went through apprise to the real receiver, one per event, first line says what happened.
         assert second.delivery.sent == 5 and len(hook.received) == 5
         titles = sorted(r["body"]["title"] for r in hook.received)
-        assert f"【内容变化】{expected['text_changed']}" in titles
-        amount_alert = next(r["body"]["message"] for r in hook.received if "内容变化" in r["body"]["title"])
-        assert "最高1500万元 → 最高2000万元" in amount_alert
+        assert f"【重要】《{expected['text_changed']}》内容修改(金额变化)" in titles
+        amount_alert = next(r["body"]["message"] for r in hook.received if "内容修改" in r["body"]["title"])
+        assert "给予最高[-1500-]{+2000+}万元资金支持" in amount_alert
         assert f"https://reports.example/pw/policy-{amount_policy_id}.html" in amount_alert
 
         with db.session() as s:

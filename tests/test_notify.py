@@ -87,12 +87,14 @@ def test_email_through_a_real_smtp_server(db: Database) -> None:
         stats = deliver_pending(db, Settings(subscribers=(sub,), report_base_url="https://r.example/pw"))
     assert stats.sent == 1 and len(smtp.messages) == 1
     msg = smtp.messages[0]
-    assert msg["subject"] == "【内容变化】北京市东城区推动数字经济产业高质量发展的若干措施0"
+    assert msg["subject"] == "【重要】《北京市东城区推动数字经济产业高质量发展的若干措施0》内容修改(金额变化)"
     assert msg["to"] == "officer@example.com"
+    assert msg["X-Policywatch-Key"].startswith("pw-")
     html = msg.get_body(("html",)).get_content()
     text = msg.get_body(("plain",)).get_content()
-    assert FACT in html and FACT in text
     assert '<del style="background:#ffd6d6">1500</del>' in html and "2000</ins>" in html
+    assert "给予最高[-1500-]{+2000+}万元资金支持" in text and "15002000" not in text
+    assert "pw-" not in html + text
     with db.session() as s:
         policy_id = s.scalar(select(Policy.id))
     assert f"https://r.example/pw/policy-{policy_id}.html" in html
@@ -113,8 +115,8 @@ def test_wecom_robot_gets_markdown_within_its_limit(db: Database, monkeypatch: p
         assert body["msgtype"] == "markdown" and set(body) == {"msgtype", "markdown"}
         content = body["markdown"]["content"]
         assert len(content.encode("utf-8")) <= WECOM_MARKDOWN_LIMIT
-        assert content.startswith("**【内容变化】北京市东城区推动数字经济产业高质量发展的若干措施")
-        assert FACT in content and "https://r.example/pw/policy-" in content
+        assert content.startswith("**【重要】《北京市东城区推动数字经济产业高质量发展的若干措施")
+        assert "https://r.example/pw/policy-" in content and "pw-" not in content.replace("/pw/", "")
 
 
 def test_generic_webhook_and_digest_mode(db: Database) -> None:
@@ -126,11 +128,11 @@ def test_generic_webhook_and_digest_mode(db: Database) -> None:
     assert (stats.sent, again.sent) == (3, 0)
     assert len(hook.received) == 1  # one message for the three alerts
     body = hook.received[0]["body"]
-    assert body["title"].startswith("【政策监测】3条变化")
-    assert body["message"].startswith("**共3条政策变化。")
-    assert body["message"].count("**【内容变化】") == 3
+    assert body["title"] == "【政策监测】3条政策变化(其中3条重要)"
+    assert body["message"].startswith("**【政策监测】3条政策变化(其中3条重要)**\n北京市东城区 3条\n")
+    assert body["message"].count("**【重要】《") == 3
     with db.session() as s:
-        assert {a.digest_key for a in s.scalars(select(Alert))} == {body["message"].split("policywatch ")[-1].strip()}
+        assert {a.digest_key for a in s.scalars(select(Alert))} == {body["policywatch_key"]}
 
 
 def test_smtp_down_then_up_is_delivered_exactly_once(db: Database) -> None:
@@ -180,9 +182,11 @@ def test_a_crash_between_send_and_record_resends_with_the_same_key(db: Database)
         assert deliver_pending(db, settings).sent == 0  # the claim is still fresh: nobody else sends it
         after_lease = datetime.now(UTC) + CLAIM_LEASE + timedelta(minutes=1)
         assert deliver_pending(db, settings, now=after_lease).sent == 1
-    first, second = (r["body"]["message"] for r in hook.received)
-    key = first.rsplit("policywatch ", 1)[-1]
-    assert key.startswith("pw-") and second.rsplit("policywatch ", 1)[-1] == key
+    first, second = hook.received
+    key = first["body"]["policywatch_key"]
+    assert key.startswith("pw-") and second["body"]["policywatch_key"] == key
+    assert first["headers"]["X-Policywatch-Key"] == key and first["body"]["message"] == second["body"]["message"]
+    assert key not in first["body"]["message"]
 
 
 def test_two_senders_at_once_send_each_alert_once(db: Database) -> None:

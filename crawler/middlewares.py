@@ -8,6 +8,8 @@ from email.utils import parsedate_to_datetime
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request, Response
 
+from crawler.throttle import hold_pause
+
 MAX_RETRY_AFTER = 300.0  # seconds; a longer wait is not worth holding a nightly run for
 
 
@@ -50,6 +52,4 @@ class RetryAfterMiddleware(RetryMiddleware):
             return
         # The slot randomises its delay by ±jitter; the server's pause is a minimum, not an average.
         jitter = min(float(getattr(slot, "jitter", 0.0) or 0.0), 0.9)
-        needed = seconds / (1 - jitter)
-        if slot.delay < needed:
-            slot.delay = needed
+        hold_pause(self.crawler, key, slot, seconds / (1 - jitter))

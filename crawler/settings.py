@@ -32,8 +32,13 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 ITEM_PIPELINES = {"crawler.pipelines.IngestPipeline": 300}
-# Pages done/total per source for `policywatch run`'s progress display (off without a queue).
-EXTENSIONS = {"crawler.progress.ProgressExtension": 500}
+# Pages done/total per source for `policywatch run`'s progress display (off without a queue);
+# AutoThrottle whose floor is each host's own download_delay and any Retry-After pause it asked for.
+EXTENSIONS = {
+    "crawler.progress.ProgressExtension": 500,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.throttle.PoliteAutoThrottle": 0,
+}
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

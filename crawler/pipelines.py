@@ -11,6 +11,7 @@ from crawler.items import ListPageItem, PageItem
 from monitor.config import Settings
 from monitor.ingest import Ingestor
 from monitor.lifecycle import today_in_shanghai
+from monitor.lock import RunLock
 from monitor.store.db import Database, resolve_database_url
 from monitor.store.models import Run
 
@@ -27,6 +28,7 @@ class IngestPipeline:
         self.today = today
         self.db: Database | None = None
         self.ingestor: Ingestor | None = None
+        self.lock: RunLock | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
@@ -46,7 +48,10 @@ class IngestPipeline:
     def open_spider(self) -> None:
         self.db = Database(self.db_url)
         if not self.run_id:
+            # A bare `scrapy crawl` is a run of its own: it takes the run lock like `policywatch run`.
             self.db.upgrade()
+            self.lock = RunLock(self.db)
+            self.lock.acquire()
             with self.db.session() as session:
                 run = Run(started_at=datetime.now(UTC), status="running", stats={})
                 session.add(run)
@@ -75,4 +80,11 @@ class IngestPipeline:
         # A spider closed by a shutdown or an error has an incomplete list crawl: no removals.
         if self.crawler.stats.get_value("finish_reason") in (None, "finished"):  # type: ignore[union-attr]
             self.ingestor.finish()
+        if self.lock is not None:
+            with self.db.session() as session:
+                run = session.get(Run, self.run_id)
+                if run is not None:
+                    run.status = "ok" if not self.ingestor.stats.errors else "partial"
+                    run.finished_at = datetime.now(UTC)
+            self.lock.release()
         self.db.dispose()

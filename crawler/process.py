@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from queue import Empty
@@ -20,6 +18,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 from sqlalchemy import func, select
 
+from crawler.childguard import guarded
 from crawler.progress import SharedRef
 from crawler.spiders.policy import KnownPage, PolicySpider
 from monitor.config import Settings, SourceConfig
@@ -78,19 +77,6 @@ def _log_crawl_failure(failure: Any, source_name: str) -> None:
     log.error("[%s] crawl failed: %s", source_name, failure.getTraceback())
 
 
-def _die_with_parent() -> None:
-    """A crawl child whose parent was killed must not go on writing beside the next run."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-
-
 def crawl_sources(
     db_url: str,
     run_id: int,
@@ -116,7 +102,6 @@ def crawl_sources(
         },
         priority="cmdline",
     )
-    _die_with_parent()
     db = Database(db_url)
     # The child logs like the parent (plain lines or --log-json), not in Scrapy's own format.
     scrapy_settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
@@ -142,10 +127,10 @@ def crawl_in_child(
     with (source, pages done, pages known, finished) while the crawl runs."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue() if progress else None
+    # The child is bound to this process's life before it imports anything heavy (crawler.childguard).
+    args = (db_url, run_id, list(sources), settings, today, dict(overrides or {}), queue)
     child = ctx.Process(
-        target=crawl_sources,
-        args=(db_url, run_id, list(sources), settings, today, dict(overrides or {}), queue),
-        name="policywatch-crawl",
+        target=guarded, args=(os.getpid(), "crawler.process:crawl_sources", *args), name="policywatch-crawl"
     )
     child.start()
     while True:

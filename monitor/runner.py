@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from crawler.process import crawl_in_child
 from monitor.config import Settings, SourceConfig
@@ -80,6 +80,12 @@ def _run_locked(
     progress: Callable[[str, int, int, bool], None] | None,
 ) -> RunResult:
     with db.session() as session:
+        # Holding the lock, no other run is alive: one still "running" was killed (SIGKILL, power loss).
+        stale = session.execute(
+            update(Run).where(Run.status == "running").values(status="interrupted", finished_at=datetime.now(UTC))
+        ).rowcount
+        if stale:
+            log.warning("%d earlier run(s) had been killed mid-way; marked interrupted", stale)
         run = Run(started_at=datetime.now(UTC), status="running", stats={})
         session.add(run)
         session.flush()

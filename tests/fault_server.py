@@ -34,9 +34,7 @@ def policy_page(n: int, amount: int = 500, expiry: str = "有效期至2028年12�
         f"<table><tr><td>发文字号：</td><td>某政发〔2025〕{n}号</td><td>发文机关：</td><td>某区人民政府</td></tr>"
         "<tr><td>发布日期：</td><td>2025-01-02</td></tr></table>"
     )
-    articles = "".join(
-        f"<p>第{cn}条 支持第{n}类企业发展事项{cn},按规定给予资金支持。</p>" for cn in "一二三四"
-    )
+    articles = "".join(f"<p>第{cn}条 支持第{n}类企业发展事项{cn},按规定给予资金支持。</p>" for cn in "一二三四")
     body = (
         f'{info}<div class="TRS_Editor"><p>第一条 为支持企业发展,制定本措施。</p>{articles}'
         f"<p>第五条 对符合条件的企业给予最高{amount}万元奖励。</p>"
@@ -105,7 +103,9 @@ class FaultSite(LoopbackServer):
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            def _send(self, status: int, ctype: str, body: bytes, headers: dict[str, str], length: int | None = -1) -> None:
+            def _send(
+                self, status: int, ctype: str, body: bytes, headers: dict[str, str], length: int | None = -1
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 if length is not None:
@@ -154,7 +154,9 @@ class FaultSite(LoopbackServer):
     def base(self) -> str:
         return self.base_url
 
-    def publish(self, path: str, html: str, content_type: str = "text/html; charset=utf-8", encoding: str = "utf-8") -> None:
+    def publish(
+        self, path: str, html: str, content_type: str = "text/html; charset=utf-8", encoding: str = "utf-8"
+    ) -> None:
         self.pages[path] = Page(html.encode(encoding), content_type)
 
     def hits(self, path: str) -> int:

@@ -45,7 +45,9 @@ class RobotReceiver(LoopbackServer):
                 if isinstance(step, tuple) and step[0] == "slow":
                     time.sleep(step[1])
                     step = "ok"
-                status, answer = (500, {"error": "internal"}) if step == "500" else (200, ERROR_BODIES.get(step, OK_BODY))
+                status, answer = (
+                    (500, {"error": "internal"}) if step == "500" else (200, ERROR_BODIES.get(step, OK_BODY))
+                )
                 if status == 200 and answer is OK_BODY:
                     with receiver._lock:
                         receiver.accepted.append(raw)

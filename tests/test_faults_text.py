@@ -22,5 +22,13 @@ def test_a_space_before_an_in_text_cross_reference_does_not_split_the_clause(sep
 
 
 def test_flattened_pages_still_split_at_their_articles() -> None:
-    pieces = split_blocks(["一、总则 第一条 为落实要求,制定本措施。 第二条 依照第三条、第四条执行。 二、附则 第三条支持"])
-    assert pieces == ["一、总则", "第一条为落实要求,制定本措施。", "第二条依照第三条、第四条执行。", "二、附则", "第三条支持"]
+    pieces = split_blocks(
+        ["一、总则 第一条 为落实要求,制定本措施。 第二条 依照第三条、第四条执行。 二、附则 第三条支持"]
+    )
+    assert pieces == [
+        "一、总则",
+        "第一条为落实要求,制定本措施。",
+        "第二条依照第三条、第四条执行。",
+        "二、附则",
+        "第三条支持",
+    ]

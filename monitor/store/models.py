@@ -157,7 +157,7 @@ class Run(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running, ok, partial, failed
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running, ok, partial, dry-run, interrupted
     # Per source: pages fetched / unchanged / changed / new / failed, list pages, errors.
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     alerts_sent: Mapped[int] = mapped_column(Integer, default=0)

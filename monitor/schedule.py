@@ -10,12 +10,16 @@ import logging
 import re
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 
+from apscheduler.events import EVENT_SCHEDULER_START, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -118,40 +122,50 @@ def build_scheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
         timezone=TIMEZONE,
     )
-    wanted = set()
-    for source in sources:
-        job_id = f"source:{source.name}"
-        wanted.add(job_id)
-        scheduler.add_job(
-            run_source_job,
-            cron_trigger(source.schedule),
-            id=job_id,
-            name=f"crawl {source.name}",
-            args=[db.url, sources_file, config_file, source.name],
-            replace_existing=True,
-        )
-    scheduler.add_job(
-        lifecycle_job,
-        cron_trigger("5 0 * * *"),
-        id="lifecycle",
-        name="time-based lifecycle events",
-        args=[db.url, config_file],
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        outbox_job,
-        IntervalTrigger(minutes=outbox_minutes, timezone=TIMEZONE),
-        id="outbox",
-        name="retry the alert outbox",
-        args=[db.url, config_file],
-        replace_existing=True,
-    )
-    wanted |= {"lifecycle", "outbox"}
     store = scheduler._jobstores["default"]
-    for job in store.get_all_jobs():
-        if job.id not in wanted:
-            store.remove_job(job.id)
+    stored = {job.id: job for job in store.get_all_jobs()}
+    jobs = [
+        *(
+            (
+                f"source:{s.name}",
+                run_source_job,
+                cron_trigger(s.schedule),
+                f"crawl {s.name}",
+                [db.url, sources_file, config_file, s.name],
+            )
+            for s in sources
+        ),
+        ("lifecycle", lifecycle_job, cron_trigger("5 0 * * *"), "time-based lifecycle events", [db.url, config_file]),
+        (
+            "outbox",
+            outbox_job,
+            IntervalTrigger(minutes=outbox_minutes, timezone=TIMEZONE),
+            "retry the alert outbox",
+            [db.url, config_file],
+        ),
+    ]
+    for job_id, func, trigger, name, args in jobs:
+        old = stored.pop(job_id, None)
+        if old is not None and _same_job(old, func, trigger, args):
+            continue  # keep its stored next run: a run missed while the daemon was down still happens once
+        scheduler.add_job(func, trigger, id=job_id, name=name, args=args, replace_existing=True)
+    for job_id in stored:  # sources no longer in the file
+        store.remove_job(job_id)
     return scheduler
+
+
+def _same_job(job: Job, func: Callable[..., None], trigger: BaseTrigger, args: list[str]) -> bool:
+    return job.func is func and str(job.trigger) == str(trigger) and list(job.args) == args
+
+
+def _log_next_runs(scheduler: BlockingScheduler) -> Callable[[SchedulerEvent], None]:
+    """Once started (when every job has its next run time), say when each job runs next."""
+
+    def listener(_event: SchedulerEvent) -> None:
+        for job in scheduler.get_jobs():
+            log.warning("scheduled %s: next %s", job.name, job.next_run_time)
+
+    return listener
 
 
 def serve_forever(scheduler: BlockingScheduler) -> None:
@@ -164,6 +178,5 @@ def serve_forever(scheduler: BlockingScheduler) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for job in scheduler.get_jobs():
-        log.warning("scheduled %s: next %s", job.name, getattr(job, "next_run_time", None))
+    scheduler.add_listener(_log_next_runs(scheduler), EVENT_SCHEDULER_START)
     scheduler.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -17,11 +18,28 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from monitor.titlekey import title_keys
+
+
+class CompressedJSON(TypeDecorator[Any]):
+    """JSON stored zlib-compressed (UTF-8 inside): a page's document JSON is mostly Chinese text,
+    which compresses 3–4×. Transparent to the ORM; not queryable in SQL (nothing queries it)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
+        if value is None:
+            return None
+        return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else json.loads(zlib.decompress(value))
 
 
 class Base(DeclarativeBase):
@@ -131,7 +149,7 @@ class Version(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)  # canonical normalised text
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)  # title, meta, clauses
+    document: Mapped[dict[str, Any]] = mapped_column("document_z", CompressedJSON)  # title, meta, clauses
     lifecycle: Mapped[dict[str, Any]] = mapped_column(JSON)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)  # raw meta tags + info block
     http_status: Mapped[int] = mapped_column(Integer)

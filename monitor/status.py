@@ -4,7 +4,7 @@ expiring_soon, expired) raised when it crosses a boundary — each exactly once 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,6 +60,7 @@ def refresh_status(
             return
         lifecycle = lifecycle_from_json(version.lifecycle)
     new = compute_status(lifecycle, status_facts(session, policy), today, soon_days)
+    policy.next_status_check = next_status_change(lifecycle, today, soon_days)
     old_status = policy.status
     policy.status = new.status.value
     policy.status_source = new.source.value + (" (presumed)" if new.presumed else "")
@@ -95,6 +96,19 @@ def refresh_status(
     )
 
 
+def next_status_change(lc: Lifecycle, today: date, soon_days: int) -> date | None:
+    """The first day after `today` on which the calendar alone can change the status: taking effect,
+    entering the expiring-soon window, the day after expiry, an official repeal date."""
+    expires = lc.expires.date
+    boundaries = (
+        lc.effective.date,
+        expires - timedelta(days=soon_days) if expires else None,
+        expires + timedelta(days=1) if expires else None,
+        lc.official_repeal_date,
+    )
+    return min((d for d in boundaries if d is not None and d > today), default=None)
+
+
 def apply_time_transitions(
     session: Session,
     *,
@@ -104,8 +118,10 @@ def apply_time_transitions(
     subscribers: Sequence[Subscriber],
     soon_days: int,
 ) -> None:
-    """Run on every run, even when no page changed: the calendar moves on its own."""
-    for policy in session.scalars(select(Policy).order_by(Policy.id)):
+    """Run on every run, even when no page changed: the calendar moves on its own. Only policies with
+    a boundary due (an indexed column kept by refresh_status) are read, never the whole library."""
+    due = select(Policy).where(Policy.next_status_check <= today).order_by(Policy.id)
+    for policy in session.scalars(due):
         refresh_status(
             session, policy, today=today, now=now, run_id=run_id, subscribers=subscribers, soon_days=soon_days
         )

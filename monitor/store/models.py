@@ -83,6 +83,9 @@ class Policy(Base):
     status_source: Mapped[str] = mapped_column(String(40), default="")
     status_evidence: Mapped[str] = mapped_column(Text, default="")
     status_since: Mapped[date | None] = mapped_column(Date)
+    # The next day the calendar alone can change the status (monitor.status.next_status_change):
+    # the daily lifecycle pass reads only policies due, through this index.
+    next_status_check: Mapped[date | None] = mapped_column(Date, index=True)
     repealed_by_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))

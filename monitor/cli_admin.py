@@ -202,7 +202,7 @@ def subscribers_test(name: str, config_file: str | None) -> None:
             err.print(f"[red]✗[/red] {mask_url(raw)}: {exc}")
             failed = True
             continue
-        error = send_message(url, [alert], settings.report_base_url, [url])
+        error = send_message(url, [alert], settings.report_base_url, [url], settings.alert_timeout)
         if error:
             err.print(f"[red]✗[/red] {error}")
             failed = True
@@ -236,9 +236,10 @@ def status_command(db_url: str | None, config_file: str | None) -> None:
                     err.print(f"[yellow]failing source[/yellow] {name}: {first}")
         alerts = dict(session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all())
         console.print("alerts: " + (", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "none"))
-        for alert in session.scalars(select(Alert).where(Alert.status == "failed").order_by(Alert.id.desc()).limit(5)):
+        given_up = select(Alert).where(Alert.status.in_(("failed", "unconfirmed"))).order_by(Alert.id.desc())
+        for alert in session.scalars(given_up.limit(5)):
             err.print(
-                f"[red]failed alert[/red] #{alert.id} to {alert.subscriber} after {alert.tries} tries: "
+                f"[red]{alert.status} alert[/red] #{alert.id} to {alert.subscriber} after {alert.tries} tries: "
                 f"{alert.last_error[:200]}"
             )
         soon = list(

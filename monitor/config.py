@@ -259,6 +259,7 @@ class Settings:
     user_agent: str = DEFAULT_USER_AGENT
     expiring_soon_days: int = 30
     alert_max_tries: int = 5
+    alert_timeout: int = 30  # seconds a receiver may take to answer before the outcome is "unknown"
     subscribers: tuple[Subscriber, ...] = field(default=())
 
 
@@ -266,7 +267,7 @@ _SECTIONS = {
     "database": {"url"},
     "report": {"dir", "base_url"},
     "crawl": {"user_agent"},
-    "alerts": {"expiring_soon_days", "max_tries"},
+    "alerts": {"expiring_soon_days", "max_tries", "timeout"},
 }
 _SUBSCRIBER_KEYS = {"name", "urls", "events", "regions", "sources", "keywords", "min_importance", "mode"}
 
@@ -314,7 +315,7 @@ def check_settings(text: str, filename: str = "<settings>") -> tuple[Settings | 
         for key in set(value) - _SECTIONS[section]:
             err(lines.key(key, lines.table(section)), f"unknown option '{key}' in [{section}]")
     alerts = data.get("alerts", {}) if isinstance(data.get("alerts"), dict) else {}
-    for key in ("expiring_soon_days", "max_tries"):
+    for key in ("expiring_soon_days", "max_tries", "timeout"):
         if key in alerts and (not isinstance(alerts[key], int) or alerts[key] < 1):
             err(lines.key(key, lines.table("alerts")), f"'{key}' must be a positive whole number")
 
@@ -371,6 +372,7 @@ def check_settings(text: str, filename: str = "<settings>") -> tuple[Settings | 
         user_agent=crawl.get("user_agent", DEFAULT_USER_AGENT),
         expiring_soon_days=int(alerts.get("expiring_soon_days", 30)),
         alert_max_tries=int(alerts.get("max_tries", 5)),
+        alert_timeout=int(alerts.get("timeout", 30)),
         subscribers=tuple(subs),
     )
     return settings, []

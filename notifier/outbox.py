@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,8 +51,15 @@ def channel_id(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
 
-def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Sequence[str]) -> str:
-    """Send one rendered message to one apprise URL; returns "" or the masked error."""
+# A read timeout means the request went out and no answer came back: the receiver may have the
+# message. A connect timeout or a refused connection means it does not.
+_NO_ANSWER = re.compile(r"Read timed out|ReadTimeout|timed out(?!.*connect timeout)", re.I)
+UNKNOWN = "delivery unknown"
+
+
+def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Sequence[str], timeout: float = 30) -> str:
+    """Send one rendered message to one apprise URL; returns "" or the masked error. An error that
+    contains UNKNOWN means the receiver did not answer in time and may have the message."""
     register(s for u in all_urls for s in secrets_in(u))  # whatever logs them from here on is masked
     url = robot_url(url)
     message = render(alerts, channel_kind(url), base_url)
@@ -59,13 +67,18 @@ def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Seq
     if plugin is None:
         return f"{mask_url(url)}: not a valid apprise URL"
     prepare(plugin, message.text, message.key)
+    if "rto=" not in url:  # apprise waits 4 s for an answer: slow robots got every alert twice
+        plugin.socket_read_timeout = timeout
     notifier = apprise.Apprise()
     notifier.add(plugin)
-    with apprise.LogCapture(level=logging.INFO) as captured:
+    with apprise.LogCapture(level=logging.DEBUG) as captured:
         ok = notifier.notify(title=message.title, body=message.body, body_format=_FORMATS[message.format])
     if ok:
         return ""
-    detail = " ".join(line for line in captured.getvalue().splitlines() if "WARNING" in line or "ERROR" in line)
+    lines = captured.getvalue().splitlines()
+    if any(_NO_ANSWER.search(line) for line in lines):
+        return f"{mask_url(url)}: no answer within {timeout:g} s — {UNKNOWN}, re-sent later with the same key"
+    detail = " ".join(line for line in lines if "WARNING" in line or "ERROR" in line)
     return f"{mask_url(url)}: {scrub(' '.join(detail.split())[-400:] or 'delivery failed', list(all_urls))}"
 
 
@@ -108,7 +121,7 @@ def _deliver(
     for url in urls:
         if channel_id(url) in done:
             continue
-        error = send_message(url, alerts, settings.report_base_url, urls)
+        error = send_message(url, alerts, settings.report_base_url, urls, settings.alert_timeout)
         if error:
             errors.append(error)
         else:
@@ -125,7 +138,8 @@ def _deliver(
         alert.last_error = "; ".join(errors)
         stats.failed += 1
         if alert.tries >= settings.alert_max_tries:
-            alert.status = "failed"
+            # Never answered, maybe received: "unconfirmed", not a failure the reader never got.
+            alert.status = "unconfirmed" if all(UNKNOWN in e for e in errors) else "failed"
             stats.gave_up += 1
             log.error(
                 "alert %s to %s failed for good after %d tries: %s",

@@ -42,15 +42,14 @@ class RobotReceiver(LoopbackServer):
                     step = receiver.script.pop(0) if receiver.script else "ok"
                     receiver.bodies.append(raw)
                     receiver.paths.append(self.path)
-                if isinstance(step, tuple) and step[0] == "slow":
-                    time.sleep(step[1])
-                    step = "ok"
+                slow = step[1] if isinstance(step, tuple) and step[0] == "slow" else 0
                 status, answer = (
                     (500, {"error": "internal"}) if step == "500" else (200, ERROR_BODIES.get(step, OK_BODY))
                 )
                 if status == 200 and answer is OK_BODY:
                     with receiver._lock:
-                        receiver.accepted.append(raw)
+                        receiver.accepted.append(raw)  # taken in at once, answered after `slow` seconds
+                time.sleep(slow)
                 try:
                     data = json.dumps(answer).encode()
                     self.send_response(status)
@@ -68,8 +67,9 @@ class RobotReceiver(LoopbackServer):
         return self.base_url
 
     def keys(self) -> Counter[str]:
-        """How many accepted messages carried each de-duplication key."""
-        return Counter(k for body in self.accepted for k in set(KEY.findall(body)))
+        """How many accepted messages carried each de-duplication key (the whole text where a channel
+        has no room for one, as WeCom markdown)."""
+        return Counter(next(iter(set(KEY.findall(body))), body) for body in self.accepted)
 
     def distinct(self) -> int:
         """What a receiver that drops copies by key shows its readers."""

@@ -25,6 +25,7 @@ from monitor.cli_common import (
     sources_option,
     sources_or_exit,
 )
+from monitor.cli_reprocess import reprocess_command
 from monitor.config import (
     Settings,
     load_settings,
@@ -321,6 +322,7 @@ def _demo_summary(db: Database, work: Path, hooks: int, mails: int) -> None:
 
 
 register_admin_commands(cli)
+cli.add_command(reprocess_command)
 
 
 def main() -> None:

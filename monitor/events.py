@@ -22,7 +22,12 @@ EVENT_LABELS = {
     "taking_effect": "开始施行",
     "expiring_soon": "即将到期",
     "expired": "已到期失效",
+    "facts_corrected": "事实更正(程序升级)",
 }
+
+# Entries of a policy's history that are never sent to anyone: a newer extractor or normaliser
+# re-read a stored page. Shown in the report and `policywatch history`; no outbox row is ever written.
+QUIET_EVENTS = frozenset({"facts_corrected"})
 
 
 # Facts that touch money, rates, deadlines or who qualifies make a text change important.
@@ -76,7 +81,7 @@ def record_event(
             select(Version.text).where(Version.policy_id == policy.id).order_by(Version.seq.desc()).limit(1)
         )
         haystack += "\n" + (latest_text or "")
-    for sub in subscribers:
+    for sub in () if type_ in QUIET_EVENTS else subscribers:
         if sub.wants(type_, details["importance"], policy.source.region, policy.source.name, haystack):
             session.add(Alert(event_id=event.id, subscriber=sub.name, status="pending"))
     return event

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,14 +14,23 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from crawler.items import AttachmentFile, ListPageItem, PageItem
-from monitor.attachments import read_attachment
+import monitor.derive as derivation
+from crawler.items import ListPageItem, PageItem
 from monitor.config import Settings, SourceConfig
+from monitor.correct import Correction, apply_rederived, record_correction, rederive
+from monitor.derive import (
+    PageInputs,
+    ParsedPage,
+    decode_stored,
+    derive,
+    fact_changes,
+    parse_page,
+)
 from monitor.diff import DocumentDiff, diff_documents
 from monitor.events import record_event
-from monitor.extract import ExtractError, detect_block_page, extract_page
-from monitor.lifecycle import Lifecycle, RepealTarget, extract, lifecycle_from_json
-from monitor.normalise import Document, document_from_json, document_to_json, normalise
+from monitor.extract import ExtractError, detect_block_page
+from monitor.lifecycle import Lifecycle, RepealTarget, lifecycle_from_json
+from monitor.normalise import Document, document_from_json, document_to_json
 from monitor.status import latest_version, refresh_status
 from monitor.store.db import Database
 from monitor.store.models import Policy, PolicyAlias, RepealLink, Run, Source, Version
@@ -29,39 +38,9 @@ from monitor.titlekey import title_keys, title_similarity
 
 log = logging.getLogger("policywatch.ingest")
 
+__all__ = ["Ingestor", "ParsedPage", "SourceStats", "parse_page"]
+
 GONE = (404, 410)
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedPage:
-    """What a fetched page means, before anything is stored."""
-
-    document: Document
-    lifecycle: Lifecycle
-    fields: dict[str, str]
-
-
-def parse_page(
-    html: str,
-    url: str,
-    source: SourceConfig,
-    attachments: Sequence[AttachmentFile] = (),
-    list_fields: Mapping[str, str] | None = None,
-) -> ParsedPage:
-    """What a fetched page means: its document (attachments' text included) and lifecycle. Fields a
-    list or API row gave (an official 有效性) fill in what the page itself does not print."""
-    page = extract_page(html, url, title_selector=source.selectors.title, body_selector=source.selectors.body)
-    if not page.blocks:
-        raise ExtractError("no body text found (empty or chrome-only page)")
-    fields = {**(list_fields or {}), **page.fields}
-    blocks = list(page.blocks)
-    if page.attachments:
-        fields["附件"] = "；".join(a.name for a in page.attachments)
-    for file in attachments:
-        blocks += read_attachment(file.name, file.status, file.body, file.content_type).blocks()
-    doc = normalise(page.title, blocks, fields)
-    lc = extract(page.title, doc.body_text, fields)
-    return ParsedPage(doc, lc, fields)
 
 
 @dataclass(slots=True)
@@ -90,7 +69,7 @@ class Ingestor:
         self,
         db: Database,
         *,
-        run_id: int,
+        run_id: int | None,
         source: SourceConfig,
         settings: Settings,
         today: date,
@@ -249,33 +228,24 @@ class Ingestor:
         came_back = policy.removed_at is not None
         policy.removed_at = None
         previous = None if created else latest_version(session, policy)
+        code_only = False
+        if previous is not None and (
+            previous.derived_by != derivation.DERIVATION_VERSION or previous.content_hash != doc.content_hash
+        ):
+            code_only = self._reread_previous(session, policy, previous, item, parsed)
         if previous is not None and previous.content_hash == doc.content_hash:
             if came_back:
                 self._refresh(session, policy, lc, quiet=True)
             return "unchanged"
 
-        version = Version(
-            policy=policy,
-            seq=(previous.seq + 1) if previous else 1,
-            run_id=self.run_id,
-            fetched_at=item.fetched_at,
-            content_hash=doc.content_hash,
-            title=doc.title,
-            text=doc.text,
-            document=document_to_json(doc),
-            lifecycle=lc.to_json(),
-            fields=parsed.fields,
-            http_status=item.status,
-            encoding=item.encoding,
-            etag=item.etag,
-            last_modified=item.last_modified,
-            raw_html_z=Version.compress(item.body or item.text.encode("utf-8")),
-        )
+        version = _new_version(policy, previous, item, parsed, self.run_id)
         session.add(version)
         self._apply_lifecycle(policy, doc, lc)
         session.flush()
-        quiet = self._quiet(policy)
-        if previous is None:
+        quiet = self._quiet(policy) or code_only
+        if previous is not None and code_only:
+            self._record_unexplained(session, policy, previous, version)
+        elif previous is None:
             if not quiet:
                 self._event(
                     session,
@@ -292,6 +262,73 @@ class Ingestor:
         self._match_pending_links(session, policy, quiet)
         self._refresh(session, policy, lc, quiet=quiet)
         return "new" if previous is None else "changed"
+
+    # --- re-reading stored versions with the running code ----------------------------------------
+
+    def _reread_previous(
+        self, session: Session, policy: Policy, previous: Version, item: PageItem, parsed: ParsedPage
+    ) -> bool:
+        """Bring the stored version up to the running code before it is compared with this fetch, so
+        that only a real change of the page raises events. Returns True when what still differs
+        could come from the code alone (then it is recorded quietly, never alerted)."""
+        try:
+            again, reconstructed = rederive(policy, previous, self.source)
+        except Exception as exc:
+            log.warning(
+                "[%s] stored v%s of %s cannot be re-read by the running code (%s: %s); its difference "
+                "from this fetch is recorded as a quiet correction",
+                self.source.name,
+                previous.seq,
+                policy.url,
+                type(exc).__name__,
+                exc,
+            )
+            return True
+        self.correct(session, policy, previous, again, latest=True)
+        if (
+            not reconstructed
+            or not again.inputs.attachment_blocks
+            or previous.content_hash == parsed.document.content_hash
+        ):
+            return False
+        # Stored before attachments' text was kept: their section was rebuilt from text the old code
+        # had already normalised. A difference confined to the attachments may be the code's alone.
+        then = derive(
+            decode_stored(previous.raw_html, previous.encoding),
+            policy.url,
+            self.source,
+            PageInputs(again.inputs.list_fields),
+        )
+        now = derive(item.text, item.url, self.source, PageInputs(parsed.inputs.list_fields))
+        return then.document.content_hash == now.document.content_hash
+
+    def correct(
+        self, session: Session, policy: Policy, version: Version, again: ParsedPage, *, latest: bool
+    ) -> Correction:
+        """Overwrite a stored version with its re-derivation; for the latest one also the policy's
+        facts, repeal links and status — all quietly — and record what changed as facts_corrected."""
+        correction = apply_rederived(version, again)
+        if latest:
+            old_status = policy.status
+            self._apply_lifecycle(policy, again.document, again.lifecycle)
+            self._link_repeals(session, policy, again.lifecycle, quiet=True)
+            self._refresh(session, policy, again.lifecycle, quiet=True)
+            if policy.status != old_status:
+                correction.status = (old_status, policy.status)
+        session.flush()
+        record_correction(session, policy, version, correction, run_id=self.run_id, now=self.now())
+        return correction
+
+    def _record_unexplained(self, session: Session, policy: Policy, previous: Version, version: Version) -> None:
+        """A new version whose difference from the stored one may come from the code change alone."""
+        correction = Correction(
+            version.seq,
+            previous.derived_by,
+            fact_changes(previous.lifecycle or {}, version.lifecycle or {}),
+            True,
+            notes=[f"v{previous.seq} 存于旧版程序且无法完整重读(附件原文未保存),差异可能仅来自程序升级,故不推送"],
+        )
+        record_correction(session, policy, version, correction, run_id=self.run_id, now=self.now())
 
     def _mirror(
         self, session: Session, source_row: Source, url: str, doc: Document, lc: Lifecycle, now: datetime
@@ -616,4 +653,30 @@ def _only_lifecycle_edits(diff: DocumentDiff, rules: set[str]) -> bool:
         any(rule and (rule in old or rule in new) for rule in rules)
         for c in diff.clauses
         for old, new in c.changed_sentences
+    )
+
+
+def _new_version(
+    policy: Policy, previous: Version | None, item: PageItem, parsed: ParsedPage, run_id: int | None
+) -> Version:
+    """The version row of a fetch: derived data stamped with the derivation that produced it, and
+    the raw inputs (body, list fields, attachments' text) it can be derived from again."""
+    return Version(
+        policy=policy,
+        seq=(previous.seq + 1) if previous else 1,
+        run_id=run_id,
+        fetched_at=item.fetched_at,
+        content_hash=parsed.document.content_hash,
+        title=parsed.document.title,
+        text=parsed.document.text,
+        document=document_to_json(parsed.document),
+        lifecycle=parsed.lifecycle.to_json(),
+        fields=parsed.fields,
+        http_status=item.status,
+        encoding=item.encoding,
+        etag=item.etag,
+        last_modified=item.last_modified,
+        raw_html_z=Version.compress(item.body or item.text.encode("utf-8")),
+        derived_by=derivation.DERIVATION_VERSION,
+        inputs_z=parsed.inputs.compress(),
     )

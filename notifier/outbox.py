@@ -22,8 +22,9 @@ import apprise
 from sqlalchemy import and_, or_, select, update
 
 from monitor.config import ConfigError, Settings, Subscriber, expand_env
+from monitor.events import QUIET_EVENTS
 from monitor.store.db import Database
-from monitor.store.models import Alert
+from monitor.store.models import Alert, Event
 from notifier.channels import channel_kind, prepare, robot_url
 from notifier.render import alert_key, render
 from notifier.secrets import mask_url, register, scrub, secrets_in
@@ -166,7 +167,12 @@ def deliver_pending(db: Database, settings: Settings, now: datetime | None = Non
     stats = DeliveryStats()
     subscribers = {s.name: s for s in settings.subscribers}
     with db.session() as session:
-        due = session.execute(select(Alert.id, Alert.subscriber).where(_claimable(now)).order_by(Alert.id)).all()
+        due = session.execute(
+            select(Alert.id, Alert.subscriber)
+            .join(Event, Event.id == Alert.event_id)
+            .where(_claimable(now), Event.type.not_in(QUIET_EVENTS))
+            .order_by(Alert.id)
+        ).all()
     by_subscriber: dict[str, list[int]] = defaultdict(list)
     for alert_id, name in due:
         by_subscriber[name].append(alert_id)

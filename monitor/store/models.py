@@ -160,6 +160,12 @@ class Version(Base):
     etag: Mapped[str] = mapped_column(String(200), default="")
     last_modified: Mapped[str] = mapped_column(String(100), default="")
     raw_html_z: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed response body
+    # The derivation (monitor.derive.DERIVATION_VERSION) that produced text, document and lifecycle
+    # from the raw inputs; 0 for versions stored before it was recorded.
+    derived_by: Mapped[int] = mapped_column(Integer, default=0)
+    # The other raw inputs (list-row fields, attachments' text) as zlib-compressed JSON
+    # (monitor.derive.PageInputs); None for versions stored before they were kept.
+    inputs_z: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     policy: Mapped[Policy] = relationship(back_populates="versions")
 

@@ -66,8 +66,8 @@ class Correction:
 def rederive(policy: Policy, version: Version, source: SourceConfig) -> tuple[ParsedPage, bool]:
     """The stored version as the running code reads its raw inputs. The flag is True when the
     inputs besides the body had to be reconstructed (a version stored before they were kept)."""
-    if version.inputs_z is not None:
-        inputs, reconstructed = PageInputs.decompress(version.inputs_z), False
+    if version.inputs is not None:
+        inputs, reconstructed = PageInputs.from_json(version.inputs), False
     else:
         inputs = legacy_inputs(version.document, version.fields, list(policy.list_fields or {}))
         reconstructed = True

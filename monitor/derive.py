@@ -9,8 +9,6 @@ stores which derivation produced it (`DERIVATION_VERSION`) and the inputs needed
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,13 +40,11 @@ class PageInputs:
     list_fields: Mapping[str, str] = field(default_factory=dict)
     attachment_blocks: tuple[str, ...] = ()
 
-    def compress(self) -> bytes:
-        data = {"list_fields": dict(self.list_fields), "attachment_blocks": list(self.attachment_blocks)}
-        return zlib.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"), 6)
+    def to_json(self) -> dict[str, Any]:
+        return {"list_fields": dict(self.list_fields), "attachment_blocks": list(self.attachment_blocks)}
 
     @staticmethod
-    def decompress(blob: bytes) -> PageInputs:
-        data = json.loads(zlib.decompress(blob).decode("utf-8"))
+    def from_json(data: Mapping[str, Any]) -> PageInputs:
         return PageInputs(dict(data.get("list_fields", {})), tuple(data.get("attachment_blocks", ())))
 
 

@@ -678,5 +678,5 @@ def _new_version(
         last_modified=item.last_modified,
         raw_html_z=Version.compress(item.body or item.text.encode("utf-8")),
         derived_by=derivation.DERIVATION_VERSION,
-        inputs_z=parsed.inputs.compress(),
+        inputs=parsed.inputs.to_json(),
     )

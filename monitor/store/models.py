@@ -163,9 +163,9 @@ class Version(Base):
     # The derivation (monitor.derive.DERIVATION_VERSION) that produced text, document and lifecycle
     # from the raw inputs; 0 for versions stored before it was recorded.
     derived_by: Mapped[int] = mapped_column(Integer, default=0)
-    # The other raw inputs (list-row fields, attachments' text) as zlib-compressed JSON
-    # (monitor.derive.PageInputs); None for versions stored before they were kept.
-    inputs_z: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The other raw inputs (list-row fields, attachments' text) of monitor.derive.PageInputs;
+    # None for versions stored before they were kept.
+    inputs: Mapped[dict[str, Any] | None] = mapped_column("inputs_z", CompressedJSON)
 
     policy: Mapped[Policy] = relationship(back_populates="versions")
 

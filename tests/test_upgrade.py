@@ -153,7 +153,7 @@ def test_an_upgrade_raises_no_alert_and_a_real_change_still_alerts_once(
         settings = Settings(subscribers=(Subscriber("all", (hook.url.replace("http://", "json://") + "/a",)),))
         _stored_by_older_code(db, server, settings, monkeypatch, tmp_path)
         if stored_before_inputs:
-            # What migration 0009 leaves of versions stored before it: no inputs, stamp 0.
+            # What migration 0010 leaves of versions stored before it: no inputs, stamp 0.
             with db.session() as s:
                 s.execute(update(Version).values(inputs=None, derived_by=0))
 

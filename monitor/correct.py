@@ -74,6 +74,21 @@ def rederive(policy: Policy, version: Version, source: SourceConfig) -> tuple[Pa
     return derive(decode_stored(version.raw_html, version.encoding), policy.url, source, inputs), reconstructed
 
 
+def attachments_alone_differ(
+    policy: Policy, stored: Version, again: ParsedPage, html: str, parsed: ParsedPage, source: SourceConfig
+) -> bool:
+    """For a version stored before attachments' text was kept (its attachment section rebuilt from
+    text the old code had already normalised): True when the new fetch differs from it only there —
+    a difference that may be the code's alone."""
+    if not again.inputs.attachment_blocks or again.document.content_hash == parsed.document.content_hash:
+        return False
+    then = derive(
+        decode_stored(stored.raw_html, stored.encoding), policy.url, source, PageInputs(again.inputs.list_fields)
+    )
+    now = derive(html, policy.url, source, PageInputs(parsed.inputs.list_fields))
+    return then.document.content_hash == now.document.content_hash
+
+
 def apply_rederived(version: Version, again: ParsedPage) -> Correction:
     """Overwrite the version's derived data with the re-derived one and stamp it."""
     new_lc = again.lifecycle.to_json()

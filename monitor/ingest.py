@@ -17,12 +17,9 @@ from sqlalchemy.orm import Session
 import monitor.derive as derivation
 from crawler.items import ListPageItem, PageItem
 from monitor.config import Settings, SourceConfig
-from monitor.correct import Correction, apply_rederived, record_correction, rederive
+from monitor.correct import Correction, apply_rederived, attachments_alone_differ, record_correction, rederive
 from monitor.derive import (
-    PageInputs,
     ParsedPage,
-    decode_stored,
-    derive,
     fact_changes,
     parse_page,
 )
@@ -228,7 +225,7 @@ class Ingestor:
         came_back = policy.removed_at is not None
         policy.removed_at = None
         previous = None if created else latest_version(session, policy)
-        code_only = False
+        code_only = None  # the quiet correction to record when the difference may be the code's alone
         if previous is not None and (
             previous.derived_by != derivation.DERIVATION_VERSION or previous.content_hash != doc.content_hash
         ):
@@ -242,9 +239,9 @@ class Ingestor:
         session.add(version)
         self._apply_lifecycle(policy, doc, lc)
         session.flush()
-        quiet = self._quiet(policy) or code_only
-        if previous is not None and code_only:
-            self._record_unexplained(session, policy, previous, version)
+        quiet = self._quiet(policy) or code_only is not None
+        if code_only is not None:
+            record_correction(session, policy, version, code_only, run_id=self.run_id, now=self.now())
         elif previous is None:
             if not quiet:
                 self._event(
@@ -267,10 +264,11 @@ class Ingestor:
 
     def _reread_previous(
         self, session: Session, policy: Policy, previous: Version, item: PageItem, parsed: ParsedPage
-    ) -> bool:
+    ) -> Correction | None:
         """Bring the stored version up to the running code before it is compared with this fetch, so
-        that only a real change of the page raises events. Returns True when what still differs
-        could come from the code alone (then it is recorded quietly, never alerted)."""
+        that only a real change of the page raises events. Returns, when what still differs could
+        come from the code alone, the quiet correction to record for the new version instead."""
+        stamp, why = previous.derived_by, ""
         try:
             again, reconstructed = rederive(policy, previous, self.source)
         except Exception as exc:
@@ -283,24 +281,15 @@ class Ingestor:
                 type(exc).__name__,
                 exc,
             )
-            return True
-        self.correct(session, policy, previous, again, latest=True)
-        if (
-            not reconstructed
-            or not again.inputs.attachment_blocks
-            or previous.content_hash == parsed.document.content_hash
-        ):
-            return False
-        # Stored before attachments' text was kept: their section was rebuilt from text the old code
-        # had already normalised. A difference confined to the attachments may be the code's alone.
-        then = derive(
-            decode_stored(previous.raw_html, previous.encoding),
-            policy.url,
-            self.source,
-            PageInputs(again.inputs.list_fields),
-        )
-        now = derive(item.text, item.url, self.source, PageInputs(parsed.inputs.list_fields))
-        return then.document.content_hash == now.document.content_hash
+            why = f"v{previous.seq} 无法由新版程序重读({type(exc).__name__})"
+        else:
+            self.correct(session, policy, previous, again, latest=True)
+            if reconstructed and attachments_alone_differ(policy, previous, again, item.text, parsed, self.source):
+                why = f"v{previous.seq} 存于保存附件原文之前,差异仅在附件部分"
+        if not why or previous.content_hash == parsed.document.content_hash:
+            return None
+        facts = fact_changes(previous.lifecycle or {}, parsed.lifecycle.to_json())
+        return Correction(previous.seq + 1, stamp, facts, True, notes=[why + ",可能仅来自程序升级,故不推送"])
 
     def correct(
         self, session: Session, policy: Policy, version: Version, again: ParsedPage, *, latest: bool
@@ -318,17 +307,6 @@ class Ingestor:
         session.flush()
         record_correction(session, policy, version, correction, run_id=self.run_id, now=self.now())
         return correction
-
-    def _record_unexplained(self, session: Session, policy: Policy, previous: Version, version: Version) -> None:
-        """A new version whose difference from the stored one may come from the code change alone."""
-        correction = Correction(
-            version.seq,
-            previous.derived_by,
-            fact_changes(previous.lifecycle or {}, version.lifecycle or {}),
-            True,
-            notes=[f"v{previous.seq} 存于旧版程序且无法完整重读(附件原文未保存),差异可能仅来自程序升级,故不推送"],
-        )
-        record_correction(session, policy, version, correction, run_id=self.run_id, now=self.now())
 
     def _mirror(
         self, session: Session, source_row: Source, url: str, doc: Document, lc: Lifecycle, now: datetime

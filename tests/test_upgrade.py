@@ -303,3 +303,66 @@ def test_page_inputs_round_trip_and_legacy_reconstruction() -> None:
     fields = {"有效性": "有效", "附件": "指南.pdf", "发文字号": "某发〔2024〕1号"}
     assert legacy_inputs(document, fields, ["有效性"]) == inputs
     assert legacy_inputs(document, {}, []) == PageInputs()
+
+
+def test_legacy_version_whose_attachment_differs_only_by_the_code_is_corrected_quietly(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions stored before attachments' text was kept: their attachment section can only be
+    rebuilt from text the old normaliser had already folded. Here the old fold squeezed out
+    every space, also between Latin words and numbers ("ISO 9001" → "ISO9001"), which no re-fold can
+    undo; after the upgrade the only difference is in the attachment, so it is a quiet correction —
+    while a real change of the body still alerts."""
+    from datetime import UTC, datetime
+
+    import monitor.normalise as normalise
+    from crawler.items import AttachmentFile, PageItem
+    from monitor.config import SourceConfig
+    from monitor.ingest import Ingestor
+    from monitor.store.models import Run
+    from tests.test_fixture_sites import _docx
+
+    source = SourceConfig(name="qu", start_urls=("http://127.0.0.1:9/p/",), region="某区")
+    settings = Settings(subscribers=(Subscriber("all", ("json://127.0.0.1:9/hook",)),))
+    url = "http://127.0.0.1:9/p/202503/t20250301_2.html"
+    docx = _docx("申报表\n申报单位须通过 ISO 9001 认证")
+
+    def ingest(amount: str) -> Ingestor:
+        html = _page(
+            "某区促进科技创新若干措施",
+            "",
+            f'<div class="TRS_Editor"><p>第一条 对新认定的企业给予最高{amount}万元奖励。</p>'
+            '<p>第二条 本措施自2025年3月1日起施行。</p><p><a href="./W1.docx">附件1.申报表.docx</a></p></div>',
+        )
+        with db.session() as s:
+            run = Run(started_at=datetime.now(UTC), stats={})
+            s.add(run)
+            s.flush()
+            run_id = run.id
+        ing = Ingestor(db, run_id=run_id, source=source, settings=settings, today=TODAY)
+        file = AttachmentFile(url.rsplit("/", 1)[0] + "/W1.docx", "附件1.申报表.docx", 200, docx, "application/docx")
+        item = PageItem("qu", url, 200, datetime.now(UTC), body=html, text=html.decode(), encoding="utf-8")
+        item.attachments.append(file)
+        assert ing.ingest_page(item) in {"new", "changed", "unchanged"}
+        return ing
+
+    with monkeypatch.context() as old:
+        old.setattr(derivation, "DERIVATION_VERSION", 0)
+        old.setattr(normalise, "_space", lambda m: "")  # squeezed out every space, "ISO 9001" too
+        ingest("500")
+    with db.session() as s:
+        assert "通过ISO9001认证" in s.scalar(select(Version.text))
+        s.execute(update(Version).values(inputs=None, derived_by=0))  # as stored before inputs were kept
+
+    assert ingest("500").stats.changed == 1  # the attachment text reads differently now…
+    events = _events(db)
+    assert [e.type for e in events] == ["facts_corrected"]  # …which is recorded, not announced
+    assert "差异仅在附件部分" in events[0].details["notes"][0]
+    with db.session() as s:
+        assert s.scalar(select(Alert)) is None
+        assert "通过ISO 9001认证" in s.scalar(select(Version.text).where(Version.seq == 2))
+
+    ingest("800")  # a real change of the body after the upgrade
+    assert [e.type for e in _events(db)][1:] == ["text_changed"]
+    with db.session() as s:
+        assert len(list(s.scalars(select(Alert)))) == 1

@@ -305,7 +305,8 @@ class Ingestor:
             if policy.status != old_status:
                 correction.status = (old_status, policy.status)
         session.flush()
-        record_correction(session, policy, version, correction, run_id=self.run_id, now=self.now())
+        if record_correction(session, policy, version, correction, run_id=self.run_id, now=self.now()) and self.dry_run:
+            self.stats.would.append(f"facts_corrected: {policy.title} — {correction.summary()}")
         return correction
 
     def _mirror(

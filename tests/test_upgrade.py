@@ -2,9 +2,8 @@
 running code, raise no alert and no text/expiry event; a real change after the upgrade alerts once;
 `policywatch reprocess` corrects facts and statuses quietly.
 
-The "older code" really runs in the crawl child: a sitecustomize module on PYTHONPATH (spawned
-processes read it at start-up) swaps in an extractor that did not understand validity periods
-("有效期两年"), a normaliser that left the 发文机关 field out of the text, and derivation version 0."""
+The "older code" (tests/older_code.py) really runs in the crawl child: a sitecustomize module on
+PYTHONPATH (spawned processes read it at start-up) installs it there."""
 
 from __future__ import annotations
 
@@ -12,7 +11,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,47 +20,23 @@ import pytest
 from sqlalchemy import select, update
 
 import monitor.derive as derivation
+from crawler.items import AttachmentFile, PageItem
 from monitor.cli import DEMO_SCRAPY
-from monitor.config import Settings, Subscriber, parse_sources
+from monitor.config import Settings, SourceConfig, Subscriber, parse_sources
 from monitor.derive import PageInputs, fact_changes, legacy_inputs
 from monitor.events import QUIET_EVENTS, record_event
+from monitor.ingest import Ingestor
 from monitor.runner import RunResult, run_once
 from monitor.store.db import Database
-from monitor.store.models import Alert, Event, Policy, Version
+from monitor.store.models import Alert, Event, Policy, Run, Version
 from notifier.receiver import WebhookReceiver
+from tests import older_code
 from tests.fixture_server import Fixture, FixtureServer
-from tests.test_fixture_sites import _html, _pdf
+from tests.test_fixture_sites import _docx, _html, _pdf
 
 TODAY = date(2025, 6, 1)
 ROOT = Path(__file__).resolve().parents[1]
 
-OLD_CODE = '''
-"""Test-only: the extractor and normaliser as they were before the upgrade."""
-import dataclasses
-import re
-
-import monitor.lifecycle as lifecycle
-import monitor.normalise as normalise
-
-_extract, _normalise = lifecycle.extract, normalise.normalise
-
-
-def old_extract(*args, **kwargs):
-    lc = _extract(*args, **kwargs)
-    if re.search(r"有效期[一二两三四五六七八九十\\d]+(?:年|个月)", lc.expires.rule):
-        lc = dataclasses.replace(lc, expires=lifecycle.DateRule(None, ""))
-    return lc
-
-
-def old_normalise(title, blocks, meta=None):
-    return _normalise(title, blocks, {k: v for k, v in (meta or {}).items() if k != "发文机关"})
-
-
-lifecycle.extract, normalise.normalise = old_extract, old_normalise
-import monitor.derive
-
-monitor.derive.DERIVATION_VERSION = 0
-'''
 
 P1, P2, P3 = "/p/202201/t20220110_1.html", "/p/202503/t20250301_2.html", "/p/202504/t20250401_3.html"
 
@@ -109,7 +85,7 @@ def _older_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The next crawl child starts with the older extractor and normaliser."""
     old = tmp_path / "oldcode"
     old.mkdir(exist_ok=True)
-    (old / "sitecustomize.py").write_text(OLD_CODE, encoding="utf-8")
+    (old / "sitecustomize.py").write_text(older_code.SITECUSTOMIZE, encoding="utf-8")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(old), str(ROOT), os.environ.get("PYTHONPATH", "")]))
 
 
@@ -244,8 +220,6 @@ def test_facts_corrected_never_reaches_the_outbox(db: Database) -> None:
     settings = Settings(subscribers=(Subscriber("all", ("json://127.0.0.1:9/x",)),))
     assert "facts_corrected" in QUIET_EVENTS
     assert not settings.subscribers[0].wants("facts_corrected", "high", "某区", "qu", "")
-    from datetime import UTC, datetime
-
     from monitor.store.models import Source
     from notifier.outbox import deliver_pending
 
@@ -305,6 +279,44 @@ def test_page_inputs_round_trip_and_legacy_reconstruction() -> None:
     assert legacy_inputs(document, {}, []) == PageInputs()
 
 
+SOURCE = SourceConfig(name="qu", start_urls=("http://127.0.0.1:9/p/",), region="某区")
+HOOK = Settings(subscribers=(Subscriber("all", ("json://127.0.0.1:9/hook",)),))
+
+
+def _ingest(db: Database, path: str, html: bytes, attachments: Sequence[AttachmentFile] = ()) -> Ingestor:
+    """One fetched page stored by a run of its own, as the crawl pipeline does (no crawl)."""
+    with db.session() as s:
+        run = Run(started_at=datetime.now(UTC), stats={})
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    ingestor = Ingestor(db, run_id=run_id, source=SOURCE, settings=HOOK, today=TODAY)
+    url = "http://127.0.0.1:9" + path
+    item = PageItem("qu", url, 200, datetime.now(UTC), body=html, text=html.decode(), encoding="utf-8")
+    item.attachments.extend(attachments)
+    assert ingestor.ingest_page(item) in {"new", "changed", "unchanged"}
+    return ingestor
+
+
+def test_a_real_change_during_the_upgrade_alerts_with_that_change_only(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page changes in the very fetch that first meets the new code: the alert carries the real
+    change (the amount), not what the code reads differently (the 发文机关 line, the expiry)."""
+    with monkeypatch.context() as m:
+        older_code.install(m.setattr)
+        _ingest(db, P1, _site()[P1].body)
+    _ingest(db, P1, _site()[P1].body.replace("最高300万元".encode(), "最高350万元".encode()))
+
+    corrected, changed = _events(db)
+    assert (corrected.type, changed.type) == ("facts_corrected", "text_changed")
+    assert corrected.details["version"] == 1 and corrected.details["status"] == ["现行有效", "已失效"]
+    assert [f["summary"] for f in changed.details["facts"]] == ["第一条: 最高300万元 → 最高350万元"]
+    assert changed.details["meta"] == [] and changed.summary == "第一条: 最高300万元 → 最高350万元"
+    with db.session() as s:
+        assert [a.event_id for a in s.scalars(select(Alert))] == [changed.id]
+
+
 def test_legacy_version_whose_attachment_differs_only_by_the_code_is_corrected_quietly(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -313,19 +325,12 @@ def test_legacy_version_whose_attachment_differs_only_by_the_code_is_corrected_q
     every space, also between Latin words and numbers ("ISO 9001" → "ISO9001"), which no re-fold can
     undo; after the upgrade the only difference is in the attachment, so it is a quiet correction —
     while a real change of the body still alerts."""
-    from datetime import UTC, datetime
-
     import monitor.normalise as normalise
-    from crawler.items import AttachmentFile, PageItem
-    from monitor.config import SourceConfig
-    from monitor.ingest import Ingestor
-    from monitor.store.models import Run
-    from tests.test_fixture_sites import _docx
 
-    source = SourceConfig(name="qu", start_urls=("http://127.0.0.1:9/p/",), region="某区")
-    settings = Settings(subscribers=(Subscriber("all", ("json://127.0.0.1:9/hook",)),))
-    url = "http://127.0.0.1:9/p/202503/t20250301_2.html"
-    docx = _docx("申报表\n申报单位须通过 ISO 9001 认证")
+    path = "/p/202503/t20250301_2.html"
+    docx = AttachmentFile(
+        "http://127.0.0.1:9/p/202503/W1.docx", "附件1.申报表.docx", 200, _docx("申报表\n申报单位须通过 ISO 9001 认证")
+    )
 
     def ingest(amount: str) -> Ingestor:
         html = _page(
@@ -334,17 +339,7 @@ def test_legacy_version_whose_attachment_differs_only_by_the_code_is_corrected_q
             f'<div class="TRS_Editor"><p>第一条 对新认定的企业给予最高{amount}万元奖励。</p>'
             '<p>第二条 本措施自2025年3月1日起施行。</p><p><a href="./W1.docx">附件1.申报表.docx</a></p></div>',
         )
-        with db.session() as s:
-            run = Run(started_at=datetime.now(UTC), stats={})
-            s.add(run)
-            s.flush()
-            run_id = run.id
-        ing = Ingestor(db, run_id=run_id, source=source, settings=settings, today=TODAY)
-        file = AttachmentFile(url.rsplit("/", 1)[0] + "/W1.docx", "附件1.申报表.docx", 200, docx, "application/docx")
-        item = PageItem("qu", url, 200, datetime.now(UTC), body=html, text=html.decode(), encoding="utf-8")
-        item.attachments.append(file)
-        assert ing.ingest_page(item) in {"new", "changed", "unchanged"}
-        return ing
+        return _ingest(db, path, html, [docx])
 
     with monkeypatch.context() as old:
         old.setattr(derivation, "DERIVATION_VERSION", 0)

@@ -12,6 +12,7 @@ import tomlkit
 from rich.table import Table
 from sqlalchemy import func, select
 
+import monitor.derive as derivation
 from monitor.cli_common import (
     DEFAULT_CONFIG,
     config_path,
@@ -35,7 +36,7 @@ from monitor.config import (
 )
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
 from monitor.lifecycle import today_in_shanghai
-from monitor.store.models import Alert, Event, Policy, Run, Source
+from monitor.store.models import Alert, Event, Policy, Run, Source, Version
 from notifier.secrets import mask_url
 
 
@@ -241,6 +242,12 @@ def status_command(db_url: str | None, config_file: str | None) -> None:
             err.print(
                 f"[red]{alert.status} alert[/red] #{alert.id} to {alert.subscriber} after {alert.tries} tries: "
                 f"{alert.last_error[:200]}"
+            )
+        stale = session.scalar(select(func.count()).where(Version.derived_by != derivation.DERIVATION_VERSION))
+        if stale:
+            err.print(
+                f"[yellow]{stale} stored version(s) were read by an older extractor/normaliser[/yellow]: "
+                "`policywatch reprocess` updates their facts and statuses at once (nothing is sent)"
             )
         soon = list(
             session.scalars(

@@ -184,6 +184,9 @@ def test_reprocess_corrects_facts_and_status_quietly(
         sources_file.write_text(_sources(server), encoding="utf-8")
     common = ("--sources", str(sources_file), "--db", db_url, "--today", "2025-06-01")
 
+    status = _cli("status", "--db", db_url)
+    assert "3 stored version(s) were read by an older extractor/normaliser" in status.stderr
+
     dry = _cli("reprocess", *common, "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     preview = json.loads(dry.stdout)
@@ -209,6 +212,7 @@ def test_reprocess_corrects_facts_and_status_quietly(
     assert _cli("report", "--db", db_url, "--out", str(report)).returncode == 0
     assert "事实更正" in (report / f"policy-{p1.id}.html").read_text(encoding="utf-8")
 
+    assert "older extractor" not in _cli("status", "--db", db_url).stderr
     repeat = _cli("reprocess", *common, "--json")
     assert json.loads(repeat.stdout)["corrected"] == 0 and len(_events(db)) == 2  # idempotent
 

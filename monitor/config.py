@@ -21,6 +21,7 @@ EVENT_TYPES = (
     "new_policy",
     "text_changed",
     "removed",
+    "restored",
     "repealed",
     "expiry_changed",
     "taking_effect",

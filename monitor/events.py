@@ -17,6 +17,7 @@ EVENT_LABELS = {
     "new_policy": "新政策",
     "text_changed": "内容变化",
     "removed": "页面撤下",
+    "restored": "页面恢复",
     "repealed": "已被废止",
     "expiry_changed": "有效期变化",
     "taking_effect": "开始施行",
@@ -41,7 +42,7 @@ def importance(type_: str, details: dict[str, Any]) -> str:
     if type_ == "text_changed":
         kinds = {f.get("kind") for f in details.get("facts", [])}
         return "high" if kinds & _WEIGHTY_FACTS else "medium"
-    if type_ in {"new_policy", "removed", "expiring_soon"}:
+    if type_ in {"new_policy", "removed", "restored", "expiring_soon"}:
         return "medium"
     return "low"
 

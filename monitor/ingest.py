@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import monitor.derive as derivation
@@ -28,9 +28,11 @@ from monitor.events import record_event
 from monitor.extract import ExtractError, detect_block_page
 from monitor.lifecycle import Lifecycle, RepealTarget, lifecycle_from_json
 from monitor.normalise import Document, document_from_json, document_to_json
+from monitor.removal import removal_verdict
 from monitor.status import latest_version, refresh_status
 from monitor.store.db import Database
-from monitor.store.models import Policy, PolicyAlias, RepealLink, Run, Source, Version
+from monitor.store.models import Event, Policy, PolicyAlias, RepealLink, Run, Source, Version
+from monitor.suspect import not_found_page, page_text, suspect_change
 from monitor.titlekey import title_keys, title_similarity
 
 log = logging.getLogger("policywatch.ingest")
@@ -51,6 +53,7 @@ class SourceStats:
     failed: int = 0
     gone: int = 0
     removed: int = 0
+    held: int = 0  # suspect versions held for confirmation by the next run (monitor.suspect)
     mirrored: int = 0  # pages found to be another URL of a policy already watched
     errors: list[str] = field(default_factory=list)
     would: list[str] = field(default_factory=list)  # events a dry run would have recorded
@@ -119,6 +122,7 @@ class Ingestor:
             by_url = {link.url: link for link in item.links}
             query = select(Policy).join(Source).where(Source.name == self.source.name, Policy.url.in_(list(by_url)))
             for policy in session.scalars(query):
+                policy.gone_runs = 0  # listed again: not vanished
                 link = by_url[policy.url]
                 policy.list_title, policy.list_date = link.title, link.date
                 if link.fields:
@@ -140,6 +144,9 @@ class Ingestor:
         reason = detect_block_page(item.text, item.status)
         if reason:
             return self._failed(item, reason)
+        gone = not_found_page(page_text(item.text))
+        if gone:
+            return self._gone(item, gone)
         if item.listed is not None:
             list_fields: Mapping[str, str] = item.listed.fields
         else:
@@ -181,17 +188,19 @@ class Ingestor:
             if policy is not None:
                 policy.last_seen = policy.last_fetched_at = self.now()
                 policy.last_fetch_status, policy.last_fetch_error = 304, ""
-                policy.gone_since = None
+                policy.gone_since, policy.gone_runs = None, 0
         return "unchanged"
 
-    def _gone(self, item: PageItem) -> str:
+    def _gone(self, item: PageItem, reason: str = "") -> str:
+        """404/410, or a 200 page saying the page does not exist: a removal only when finish()
+        confirms it (off the complete lists, two runs in a row)."""
         self.stats.gone += 1
         self.gone.add(item.url)
         with self._session() as session:
             policy = self._policy(session, item.url)
             if policy is not None:
                 policy.last_fetch_status = item.status
-                policy.last_fetch_error = f"HTTP {item.status}"
+                policy.last_fetch_error = reason or f"HTTP {item.status}"
                 policy.gone_since = policy.gone_since or item.fetched_at
         return "gone"
 
@@ -221,7 +230,7 @@ class Ingestor:
                 policy.list_fields = dict(item.listed.fields)
         policy.last_fetch_status = item.status
         policy.last_fetch_error = ""
-        policy.gone_since = None
+        policy.gone_since, policy.gone_runs = None, 0
         came_back = policy.removed_at is not None
         policy.removed_at = None
         previous = None if created else latest_version(session, policy)
@@ -230,10 +239,15 @@ class Ingestor:
             previous.derived_by != derivation.DERIVATION_VERSION or previous.content_hash != doc.content_hash
         ):
             code_only = self._reread_previous(session, policy, previous, item, parsed)
+        if came_back:
+            self._restored(session, policy, previous)
         if previous is not None and previous.content_hash == doc.content_hash:
+            policy.held_hash = ""  # the page is as stored: whatever was held was a glitch
             if came_back:
                 self._refresh(session, policy, lc, quiet=True)
             return "unchanged"
+        if previous is not None and code_only is None and self._held(policy, previous, doc, lc):
+            return "held"
 
         version = _new_version(policy, previous, item, parsed, self.run_id)
         session.add(version)
@@ -308,6 +322,34 @@ class Ingestor:
         if record_correction(session, policy, version, correction, run_id=self.run_id, now=self.now()) and self.dry_run:
             self.stats.would.append(f"facts_corrected: {policy.title} — {correction.summary()}")
         return correction
+
+    def _held(self, policy: Policy, previous: Version, doc: Document, lc: Lifecycle) -> bool:
+        """A suspect version (title, 文号 and most articles gone at once) is held, not stored, until the
+        next fetch shows the same content again."""
+        reason = suspect_change(document_from_json(previous.document), lifecycle_from_json(previous.lifecycle), doc, lc)
+        if reason is None or policy.held_hash == doc.content_hash:
+            policy.held_hash = ""
+            return False
+        policy.held_hash = doc.content_hash
+        self.stats.errors.append(f"{policy.url}: {reason}")
+        log.warning("[%s] %s: %s", self.source.name, policy.url, reason)
+        return True
+
+    def _nth(self, session: Session, policy: Policy, type_: str) -> int:
+        """1 + how many `type_` events the policy already has: a page removed, restored and removed
+        again gets a second removal (its own de-duplication key), never a lost one."""
+        query = select(func.count()).select_from(Event).where(Event.policy_id == policy.id, Event.type == type_)
+        return int(session.scalar(query) or 0) + 1
+
+    def _restored(self, session: Session, policy: Policy, latest: Version | None) -> None:
+        self._event(
+            session,
+            policy,
+            "restored",
+            f"restored:{policy.id}:{self._nth(session, policy, 'restored')}",
+            "页面已恢复(曾被判定撤下,历史版本保留)",
+            {"last_version": latest.seq if latest else None, "note": "页面重新可以访问,此前的版本历史完整保留"},
+        )
 
     def _mirror(
         self, session: Session, source_row: Source, url: str, doc: Document, lc: Lifecycle, now: datetime
@@ -581,36 +623,64 @@ class Ingestor:
 
     # --- end of the source's crawl --------------------------------------------------------------
 
+    def _confirm_removals(self, session: Session, source_row: Source) -> None:
+        """Pages gone (404/410/not-found) and off the complete lists: removed on the second run in a
+        row (monitor.removal); a mass vanishing is a failing source instead."""
+        vanished: dict[str, Policy] = {}
+        for url in sorted(self.gone - self.listed):
+            policy = self._policy(session, url)
+            if policy is not None and policy.removed_at is None:
+                vanished[url] = policy
+        if not vanished:
+            return
+        active = session.scalar(
+            select(func.count())
+            .select_from(Policy)
+            .where(Policy.source_id == source_row.id, Policy.removed_at.is_(None))
+        )
+        verdict = removal_verdict({url: p.gone_runs + 1 for url, p in vanished.items()}, int(active or 0))
+        if verdict.mass_failure:
+            self.stats.list_failures += 1
+            self.stats.errors.insert(0, verdict.mass_failure)
+            log.error("[%s] %s", self.source.name, verdict.mass_failure)
+            return
+        for url in verdict.pending:
+            vanished[url].gone_runs += 1
+            log.warning("[%s] %s is gone and off its lists; removed if still so next run", self.source.name, url)
+        for url in verdict.confirm:
+            self._remove(session, vanished[url])
+
+    def _remove(self, session: Session, policy: Policy) -> None:
+        policy.gone_runs += 1
+        policy.removed_at = self.now()
+        self.stats.removed += 1
+        latest = latest_version(session, policy)
+        if not self._quiet(policy):
+            why = policy.last_fetch_error or f"HTTP {policy.last_fetch_status}"
+            self._event(
+                session,
+                policy,
+                "removed",
+                f"removed:{policy.id}:{self._nth(session, policy, 'removed')}",
+                f"页面已撤下(连续{policy.gone_runs}次:{why},且不在列表页中)",
+                {
+                    "http_status": policy.last_fetch_status,
+                    "reason": why,
+                    "runs": policy.gone_runs,
+                    "last_version": latest.seq if latest else None,
+                    "note": "撤下不等于废止;最后一次内容已保留",
+                },
+            )
+        if latest is not None:
+            self._refresh(session, policy, lifecycle_from_json(latest.lifecycle), quiet=True)
+
     def finish(self) -> SourceStats:
         """Confirm removals (only after a complete list crawl) and close the baseline."""
         lists_complete = self.stats.list_pages > 0 and self.stats.list_failures == 0
         with self._session() as session:
             source_row = self._source_row(session)
-            for url in sorted(self.gone):
-                policy = self._policy(session, url)
-                if policy is None or policy.removed_at is not None:
-                    continue
-                if not lists_complete or url in self.listed:
-                    # Still listed (a broken link) or lists incomplete: not enough to call it removed.
-                    continue
-                policy.removed_at = self.now()
-                self.stats.removed += 1
-                latest = latest_version(session, policy)
-                if not self._quiet(policy):
-                    self._event(
-                        session,
-                        policy,
-                        "removed",
-                        f"removed:{policy.id}:{latest.id if latest else 0}",
-                        f"页面已撤下(HTTP {policy.last_fetch_status},且不在列表页中)",
-                        {
-                            "http_status": policy.last_fetch_status,
-                            "last_version": latest.seq if latest else None,
-                            "note": "撤下不等于废止;最后一次内容已保留",
-                        },
-                    )
-                if latest is not None:
-                    self._refresh(session, policy, lifecycle_from_json(latest.lifecycle), quiet=True)
+            if lists_complete:
+                self._confirm_removals(session, source_row)
             if self.baselining and lists_complete:
                 source_row.baselined_at = self.now()
         # The run's own record is kept even in a dry run: it says what the run saw and would do.

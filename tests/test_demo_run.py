@@ -37,9 +37,8 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
         with db.session() as s:
             events = list(s.scalars(select(Event).where(Event.run_id == second.run_id)))
             got = {(e.type, e.policy.title) for e in events}
-            assert got == {
-                (t, expected[t]) for t in ("text_changed", "new_policy", "repealed", "expiry_changed", "removed")
-            }
+            # The page gone since this run (404, off its list) is removed only if the next run agrees.
+            assert got == {(t, expected[t]) for t in ("text_changed", "new_policy", "repealed", "expiry_changed")}
             by_type = {e.type: e for e in events}
             text = by_type["text_changed"].details
             assert text["articles"] == ["二、 第五条"]
@@ -58,13 +57,13 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
             repealed = s.scalar(select(Policy).where(Policy.title == expected["repealed"]))
             assert repealed is not None and repealed.status == "已废止"
             removed = s.scalar(select(Policy).where(Policy.title == expected["removed"]))
-            assert removed is not None and removed.status == "已撤下"
+            assert removed is not None and removed.status != "已撤下" and removed.gone_runs == 1
             repealed_id = repealed.id
             amount_policy_id = by_type["text_changed"].policy_id
             expiry_policy_id = by_type["expiry_changed"].policy_id
 
         # Alerts went through apprise to the real receiver, one per event, first line says what happened.
-        assert second.delivery.sent == 5 and len(hook.received) == 5
+        assert second.delivery.sent == 4 and len(hook.received) == 4
         titles = sorted(r["body"]["title"] for r in hook.received)
         assert f"【重要】《{expected['text_changed']}》内容修改(金额变化)" in titles
         amount_alert = next(r["body"]["message"] for r in hook.received if "内容修改" in r["body"]["title"])
@@ -73,11 +72,17 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
 
         with db.session() as s:
             run_row = s.get(Run, second.run_id)
-            assert run_row is not None and (run_row.alerts_sent, run_row.alerts_failed) == (5, 0)
+            assert run_row is not None and (run_row.alerts_sent, run_row.alerts_failed) == (4, 0)
             assert run_row.stats["demo-dongcheng"]["changed"] == 1 and run_row.finished_at is not None
-        # A third run over the same site: nothing new, nothing re-sent.
+        # A third run over the same site confirms the removal (gone two runs in a row), nothing else.
         third = run_once(db, sources, settings, report_dir=report_dir, scrapy_overrides=DEMO_SCRAPY)
-        assert third.events == Counter() and len(hook.received) == 5
+        assert third.events == Counter({"removed": 1}) and len(hook.received) == 5
+        with db.session() as s:
+            removed = s.scalar(select(Policy).where(Policy.title == expected["removed"]))
+            assert removed is not None and removed.status == "已撤下"
+        # A fourth: nothing new, nothing re-sent.
+        fourth = run_once(db, sources, settings, report_dir=report_dir, scrapy_overrides=DEMO_SCRAPY)
+        assert fourth.events == Counter() and len(hook.received) == 5
         with db.session() as s:
             assert {a.status for a in s.scalars(select(Alert))} == {"sent"}
 

@@ -88,7 +88,10 @@ def test_first_crawl_is_a_silent_baseline_then_changes_alert(db: Database) -> No
     assert (first.stats.new, first.stats.failed) == (3, 0)
     assert _count(db, Event) == 0 and _count(db, Version) == 3
     second = _crawl(db, site, 2)
-    assert second.stats.changed == 1 and second.stats.unchanged == 1 and second.stats.removed == 1
+    assert second.stats.changed == 1 and second.stats.unchanged == 1 and second.stats.removed == 0
+    assert _count(db, Event, Event.type == "removed") == 0  # gone once: confirmed only if gone next run too
+    third = _crawl(db, site, 2)
+    assert third.stats.removed == 1
     with db.session() as s:
         events = {(e.type, e.policy.url.rsplit("_", 1)[-1]) for e in s.scalars(select(Event))}
     assert events == {("text_changed", "8.html"), ("removed", "9.html")}
@@ -100,8 +103,9 @@ def test_repeated_run_records_nothing_twice(db: Database) -> None:
     site = DemoSite()
     _crawl(db, site, 1)
     _crawl(db, site, 2)
-    third = _crawl(db, site, 2)
-    assert third.stats.unchanged == 2
+    _crawl(db, site, 2)  # confirms the removal
+    fourth = _crawl(db, site, 2)
+    assert fourth.stats.unchanged == 2
     assert _count(db, Event) == 2 and _count(db, Alert) == 2 and _count(db, Version) == 4
 
 
@@ -147,7 +151,7 @@ def test_404_still_listed_or_lists_incomplete_is_not_a_removal(db: Database) -> 
     ing = _crawl(db, site, 2, list_ok=False, listed=())
     assert ing.stats.removed == 0
     assert _count(db, Event, Event.type == "removed") == 0
-    # A complete list crawl without it: now it is removed, once.
+    # Complete list crawls without it on two runs in a row: now it is removed, once.
     _crawl(db, site, 2)
     _crawl(db, site, 2)
     assert _count(db, Event, Event.type == "removed") == 1

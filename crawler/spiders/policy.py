@@ -135,6 +135,8 @@ class PolicySpider(scrapy.Spider):
         """New pages, pages whose list entry changed, and known pages due for a re-check."""
         for link in links:
             self.listed.add(link.url)
+            if link.url in self.requested:
+                continue  # listed twice (two list pages): fetched once
             known = self.known.get(link.url)
             if known is None:
                 yield self._detail_request(link.url, link, None)
@@ -162,11 +164,14 @@ class PolicySpider(scrapy.Spider):
             headers["If-None-Match"] = known.etag
         if known is not None and known.last_modified:
             headers["If-Modified-Since"] = known.last_modified
+        # dont_filter: a redirect back to a URL already fetched (a loop) must reach the redirect limit and
+        # fail with a reason, not vanish in the duplicate filter. Each URL is requested once anyway.
         return scrapy.Request(
             url,
             callback=self.parse_detail,
             errback=self.detail_failed,
             headers=headers,
+            dont_filter=True,
             meta={"handle_httpstatus_list": [*GONE_STATUSES, 304], "listed": listed},
         )
 
@@ -188,6 +193,10 @@ class PolicySpider(scrapy.Spider):
             yield item
             return
         item.body = response.body
+        cut = truncated(response.body, response.flags)
+        if cut:
+            yield replace(item, error=cut)
+            return
         item.encoding, item.text = decode_html(response.body, item.content_type)
         try:
             files = attachment_links(item.text, response.url)
@@ -235,7 +244,9 @@ class PolicySpider(scrapy.Spider):
         if failure.check(HttpError):
             response = failure.value.response
             return response.status, f"HTTP {response.status}", request_url
-        return 0, f"{failure.type.__name__}: {failure.getErrorMessage()}", request_url
+        reason = _FAILURE_REASONS.get(failure.type.__name__, "")
+        message = failure.getErrorMessage() or reason
+        return 0, f"{failure.type.__name__}: {message}" if message else failure.type.__name__, request_url
 
     def list_failed(self, failure: Failure) -> Iterator[ListPageItem]:
         status, error, url = self._failure(failure)
@@ -244,6 +255,24 @@ class PolicySpider(scrapy.Spider):
     def detail_failed(self, failure: Failure) -> Iterator[PageItem]:
         status, error, url = self._failure(failure)
         yield PageItem(self.source.name, url, status, _now(), error=error, listed=failure.request.meta.get("listed"))
+
+
+# Failures whose exception carries no message of its own.
+_FAILURE_REASONS = {
+    "ResponseDataLossError": "the connection closed before the whole body (Content-Length) arrived",
+    "IgnoreRequest": "redirect loop or too many redirects",
+}
+
+
+def truncated(body: bytes, flags: list[str]) -> str:
+    """Why a 200 body is cut short, or "". Without a Content-Length the end of the body is the close
+    of the connection (Scrapy flags it "partial"): an HTML page cut there has no closing </html>."""
+    if not {"partial", "dataloss"} & set(flags):
+        return ""
+    head, tail = body[:1024].lower(), body[-2048:].lower()
+    if b"<html" in head and b"</html" not in tail:
+        return "body cut short: the connection closed before </html> (no Content-Length)"
+    return ""
 
 
 def _dig(data: Any, path: str) -> Any:

@@ -96,6 +96,12 @@ class Policy(Base):
     # from every list page of a complete list crawl. A 5xx or timeout never counts.
     gone_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Consecutive runs that found the page gone (404/410 or a "not found" page) and off its complete
+    # lists; a removal is confirmed at 2 (monitor.removal). Any successful fetch or listing resets it.
+    gone_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The content hash of a suspect version held back for confirmation (monitor.suspect): stored only
+    # when the next fetch shows the same content again.
+    held_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
     # Found during its source's first crawl: recorded silently, never announced as new.
     baseline: Mapped[bool] = mapped_column(Boolean, default=False)
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))

@@ -1,0 +1,56 @@
+"""Pages that must not become versions: a 200 "页面不存在" page in the site's own chrome, and a fetched
+page whose title, 文号 and most articles vanished at once (a half-loaded page, a template swap) — such
+a version is held and stored only when the next run shows it again. Pure functions."""
+
+from __future__ import annotations
+
+import re
+
+from monitor.extract import ExtractError, element_text, parse_html
+from monitor.lifecycle import Lifecycle
+from monitor.normalise import Document
+
+# What Chinese government CMSs print on their 200 "not found" pages.
+_NOT_FOUND = re.compile(
+    r"(?:页面|网页|文章|信息|内容|稿件|文件)(?:已被?|可能已被?)?(?:不存在|删除|撤(?:销|下|回)|下线|找不到|未找到)"
+    r"|(?:找不到|无法找到|未找到)(?:您)?(?:要|所)?(?:访问|请求|查看)?的?(?:页面|网页|文章|信息|内容)"
+    r"|404\s*(?:Not Found|错误|页面)|Page Not Found|\bnot found\b",
+    re.I,
+)
+_ARTICLE = re.compile(r"第[一二三四五六七八九十百零〇两\d]+条")
+NOT_FOUND_MAX_TEXT = 1500  # characters of page text; a policy quoting the phrase is longer
+
+
+def not_found_page(visible_text: str) -> str | None:
+    """The reason a 200 page is really a "page not found" answer, or None."""
+    text = " ".join(visible_text.split())
+    m = _NOT_FOUND.search(text)
+    if m and len(text) <= NOT_FOUND_MAX_TEXT and not _ARTICLE.search(text):
+        return f"200 page says the page does not exist ({m.group()})"
+    return None
+
+
+def suspect_change(old_doc: Document, old_lc: Lifecycle, new_doc: Document, new_lc: Lifecycle) -> str | None:
+    """Why a new version looks like a broken page rather than an edit — title gone or replaced, 文号
+    gone, and most articles gone, all at once — or None."""
+    if not old_doc.clauses:
+        return None
+    title_gone = bool(old_doc.title) and old_doc.title != new_doc.title
+    number_gone = bool(old_lc.doc_number) and not new_lc.doc_number
+    kept = {c.text for c in new_doc.clauses}
+    lost = sum(1 for c in old_doc.clauses if c.text not in kept)
+    if title_gone and number_gone and lost * 2 > len(old_doc.clauses):
+        return (
+            f"title, 文号 and {lost} of {len(old_doc.clauses)} articles vanished at once: "
+            "held until the next run shows the same page"
+        )
+    return None
+
+
+def page_text(html: str) -> str:
+    """The visible text of a page's body ("" when it cannot be parsed)."""
+    try:
+        body = parse_html(html).find("body")
+    except ExtractError:
+        return ""
+    return element_text(body) if body is not None else ""

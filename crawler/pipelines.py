@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
+from twisted.internet.defer import Deferred
 
 from crawler.items import ListPageItem, PageItem
+from crawler.writer import WriterThread
 from monitor.config import Settings
 from monitor.ingest import Ingestor
 from monitor.lifecycle import today_in_shanghai
@@ -28,6 +30,7 @@ class IngestPipeline:
         self.today = today
         self.db: Database | None = None
         self.ingestor: Ingestor | None = None
+        self.writer = WriterThread.acquire()
         self.lock: RunLock | None = None
 
     @classmethod
@@ -67,7 +70,12 @@ class IngestPipeline:
             dry_run=self.dry_run,
         )
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Any) -> Deferred[Any]:
+        # Extraction and the unit of work run on the writer thread, one item at a time in arrival
+        # order, so a slow database or a large PDF never stalls the downloads on the reactor thread.
+        return self.writer.submit(self._ingest, item)
+
+    def _ingest(self, item: Any) -> Any:
         assert self.ingestor is not None
         if isinstance(item, ListPageItem):
             self.ingestor.record_list(item)
@@ -75,10 +83,14 @@ class IngestPipeline:
             self.ingestor.ingest_page(item)
         return item
 
-    def close_spider(self) -> None:
-        assert self.ingestor is not None and self.db is not None
+    def close_spider(self) -> Deferred[None]:
         # A spider closed by a shutdown or an error has an incomplete list crawl: no removals.
-        if self.crawler.stats.get_value("finish_reason") in (None, "finished"):  # type: ignore[union-attr]
+        complete = self.crawler.stats.get_value("finish_reason") in (None, "finished")  # type: ignore[union-attr]
+        return self.writer.submit(self._finish, complete).addBoth(self.writer.release)
+
+    def _finish(self, complete: bool) -> None:
+        assert self.ingestor is not None and self.db is not None
+        if complete:
             self.ingestor.finish()
         if self.lock is not None:
             with self.db.session() as session:

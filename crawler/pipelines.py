@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
-from twisted.internet.defer import Deferred
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler.items import ListPageItem, PageItem
 from crawler.writer import WriterThread
@@ -70,10 +70,10 @@ class IngestPipeline:
             dry_run=self.dry_run,
         )
 
-    def process_item(self, item: Any) -> Deferred[Any]:
+    async def process_item(self, item: Any) -> Any:
         # Extraction and the unit of work run on the writer thread, one item at a time in arrival
         # order, so a slow database or a large PDF never stalls the downloads on the reactor thread.
-        return self.writer.submit(self._ingest, item)
+        return await maybe_deferred_to_future(self.writer.submit(self._ingest, item))
 
     def _ingest(self, item: Any) -> Any:
         assert self.ingestor is not None
@@ -83,10 +83,10 @@ class IngestPipeline:
             self.ingestor.ingest_page(item)
         return item
 
-    def close_spider(self) -> Deferred[None]:
+    async def close_spider(self) -> None:
         # A spider closed by a shutdown or an error has an incomplete list crawl: no removals.
         complete = self.crawler.stats.get_value("finish_reason") in (None, "finished")  # type: ignore[union-attr]
-        return self.writer.submit(self._finish, complete).addBoth(self.writer.release)
+        await maybe_deferred_to_future(self.writer.submit(self._finish, complete).addBoth(self.writer.release))
 
     def _finish(self, complete: bool) -> None:
         assert self.ingestor is not None and self.db is not None

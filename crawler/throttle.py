@@ -4,7 +4,8 @@ Scrapy's AutoThrottle never goes below the global DOWNLOAD_DELAY, so a source's 
 `download_delay: 0.2` (a fast mirror, one's own site) never took effect, and it lowers any slot's
 delay after a few quick answers, so a server's Retry-After pause was undone within seconds. Here the
 floor of a host is the delay its sources set (else the global one), raised for the rest of the crawl
-to any pause the host asked for (RetryAfterMiddleware records it here)."""
+to any pause the host asked for (RetryAfterMiddleware records it here). A 304 counts as a normal
+answer, so a re-run of conditional requests speeds up like a first crawl."""
 
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ class PoliteAutoThrottle(AutoThrottle):
             super()._response_downloaded(response, request, spider)
         finally:
             self.mindelay = global_floor
+
+    def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
+        # AutoThrottle only ever raises the delay on a non-200 answer (error pages are small and
+        # fast); a 304 is the normal answer to a conditional re-check and must be allowed to lower
+        # it, or an all-304 re-run crawls at the start delay.
+        if response.status == 304:
+            response = response.replace(status=200)
+        super()._adjust_delay(slot, latency, response)
 
 
 def hold_pause(crawler: Crawler, key: str, slot: Slot, seconds: float) -> None:

@@ -25,12 +25,17 @@ class FixtureServer(LoopbackServer):
         self.pages: dict[str, Fixture] = dict(pages or {})
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.request_times: list[tuple[str, float]] = []
+        self.slow_requests = 0  # the next N requests are answered after `slow_seconds`
+        self.slow_seconds = 0.0
         fixture_server = self
 
         class Handler(QuietHandler):
             def do_GET(self) -> None:
                 fixture_server.requests.append((self.path, dict(self.headers.items())))
                 fixture_server.request_times.append((self.path, time.monotonic()))
+                if fixture_server.slow_requests > 0:
+                    fixture_server.slow_requests -= 1
+                    time.sleep(fixture_server.slow_seconds)
                 page = fixture_server.pages.get(self.path)
                 if page is None:
                     page = Fixture(b"<html><body>404</body></html>", status=404)

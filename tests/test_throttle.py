@@ -31,13 +31,15 @@ def _gaps(site: FaultSite, paths: list[str]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(times)]
 
 
-def _run(db: Database, base: str, delay: float) -> None:
+def _run(db: Database, base: str, delay: float) -> dict[str, int]:
     sources = parse_sources(
         f'- name: own\n  start_urls: ["{base}/zcwj/index.html"]\n  download_delay: {delay}\n  concurrency: 1\n'
+        "  old_after_days: 100000\n"  # every known page is re-checked on every run
     )
     # AutoThrottle stays on; only retries are fewer so a failing page does not hold the test.
     result = run_once(db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides={"RETRY_TIMES": 1})
-    assert result.source_stats["own"]["new"] + result.source_stats["own"]["unchanged"] >= PAGES - 1
+    assert result.source_stats["own"]["new"] + result.source_stats["own"]["unchanged"] >= PAGES - 1, result.source_stats
+    return result.source_stats["own"]
 
 
 def test_a_source_delay_below_the_global_floor_is_honoured(db: Database) -> None:
@@ -61,3 +63,21 @@ def test_a_retry_after_pause_holds_with_autothrottle_on(db: Database) -> None:
     ]
     # Every request after the 503 waited the pause the host asked for (less the slot's jitter).
     assert later and min(later) >= 1.9
+
+
+def test_a_rerun_answered_by_304_is_not_held_at_the_start_delay(db: Database) -> None:
+    from tests.fixture_server import Fixture, FixtureServer
+
+    site, paths = _site()
+    pages = {path: Fixture(page.body, page.content_type, etag=True) for path, page in site.pages.items()}
+    with FixtureServer(pages) as server:
+        _run(db, server.base, 0)
+        first = len(server.requests)
+        # The host is slow for a moment (AutoThrottle raises the delay), then fast again.
+        server.slow_requests, server.slow_seconds = 3, 1.0
+        _run(db, server.base, 0)
+        rerun = [t for p, t in server.request_times[first:] if p in paths]
+    assert all("If-None-Match" in h for p, h in server.requests[first:] if p in paths)
+    # AutoThrottle never lowered a delay on a non-200 answer: once raised, every later 304 waited it.
+    gaps = [b - a for a, b in itertools.pairwise(sorted(rerun))]
+    assert len(rerun) == PAGES and statistics.median(gaps[3:]) < 0.5, gaps

@@ -194,8 +194,7 @@ def main() -> None:
             sources.write_text(
                 f"sources:\n  - name: library\n    region: 北京市某区\n    start_urls: ['{base}/lib/index.html']\n"
                 f"    download_delay: 0\n    concurrency: {conc}\n    max_list_pages: {pages // mirror.PER_LIST + 2}\n"
-                "    old_after_days: 100000\n"  # every page is re-checked on every run
-            )
+            )  # policies in force (or of unknown status) are re-checked on every run
             print(f"{pages} pages, served by {server_name}, concurrency {conc}, on {os.cpu_count()} cores")
             bare = measure([sys.executable, "bench/bare_spider.py", base, str(conc)])
             rows = [("bare Scrapy (ceiling)", "-", bare, None, "")]

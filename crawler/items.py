@@ -24,6 +24,7 @@ class ListPageItem:
     status: int
     links: list[ListedLink] = field(default_factory=list)
     error: str = ""
+    capped: list[str] = field(default_factory=list)  # further list pages not followed (max_list_pages)
 
 
 @dataclass(slots=True)

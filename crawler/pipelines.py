@@ -91,12 +91,14 @@ class IngestPipeline:
     def _finish(self, complete: bool) -> None:
         assert self.ingestor is not None and self.db is not None
         if complete:
-            self.ingestor.finish()
+            known = getattr(self.crawler.spider, "known", {})
+            self.ingestor.finish(due=sum(1 for page in known.values() if page.due))
         if self.lock is not None:
             with self.db.session() as session:
                 run = session.get(Run, self.run_id)
                 if run is not None:
-                    run.status = "ok" if not self.ingestor.stats.errors else "partial"
+                    failing = self.ingestor.stats.errors or self.ingestor.stats.failing
+                    run.status = "partial" if failing else "ok"
                     run.finished_at = datetime.now(UTC)
             self.lock.release()
         self.db.dispose()

@@ -9,7 +9,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from queue import Empty
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 
 from crawler.childguard import guarded
 from crawler.progress import SharedRef
+from crawler.recheck import recheck
 from crawler.spiders.policy import KnownPage, PolicySpider
 from monitor.config import Settings, SourceConfig
-from monitor.lifecycle import parse_date
 from monitor.logjson import configure_logging
 from monitor.store.db import Database
 from monitor.store.models import Policy, PolicyAlias, Source, Version
@@ -31,10 +31,8 @@ log = logging.getLogger("policywatch.crawl")
 
 
 def known_pages(db: Database, source: SourceConfig, today: date) -> dict[str, KnownPage]:
-    """Stored pages of the source (not confirmed removed) with their validators and whether their
-    re-check interval has elapsed: every run while young, every `recheck_old_days` once old."""
-    old_before = today - timedelta(days=source.old_after_days)
-    recheck_before = datetime.now(UTC) - timedelta(days=source.recheck_old_days)
+    """Stored pages of the source (not confirmed removed) with their validators and what the
+    re-check policy (crawler/recheck.py) says about them today."""
     latest = select(Version.policy_id, func.max(Version.seq).label("seq")).group_by(Version.policy_id).subquery()
     query = (
         select(Policy, Version.etag, Version.last_modified)
@@ -47,13 +45,16 @@ def known_pages(db: Database, source: SourceConfig, today: date) -> dict[str, Kn
     out: dict[str, KnownPage] = {}
     with db.session() as session:
         for policy, etag, last_modified in session.execute(query):
-            fetched = policy.last_fetched_at
-            if fetched is not None and fetched.tzinfo is None:
-                fetched = fetched.replace(tzinfo=UTC)
-            published = policy.published or parse_date(policy.list_date)  # the list's date when the page has none
-            young = published is None or published >= old_before
-            due = young or fetched is None or fetched <= recheck_before
-            out[policy.url] = KnownPage(etag or "", last_modified or "", policy.list_title, policy.list_date, due)
+            plan = recheck(
+                policy.url,
+                policy.status,
+                policy.full_fetch_on,
+                today,
+                inactive_days=source.recheck_inactive_days,
+                full_refetch_days=source.full_refetch_days,
+            )
+            validators = ("", "") if plan.unconditional else (etag or "", last_modified or "")
+            out[policy.url] = KnownPage(*validators, policy.list_title, policy.list_date, plan.due)
         for url in session.scalars(select(PolicyAlias.url).join(Source).where(Source.name == source.name)):
             out.setdefault(url, KnownPage())
     return out

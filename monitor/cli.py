@@ -83,7 +83,10 @@ def _print_run(result: RunResult, title: str) -> None:
         f"{result.delivery.sent}, failed {result.delivery.failed}"
     )
     for name in result.failed_sources:
-        for line in result.source_stats.get(name, {}).get("errors", [])[:5] or ["crawl did not complete"]:
+        st = result.source_stats.get(name, {})
+        for reason in st.get("failing", []):
+            err.print(f"[red]{name} 信息源异常[/red]: {reason}")
+        for line in st.get("errors", [])[:5] or ([] if st.get("failing") else ["crawl did not complete"]):
             err.print(f"[yellow]{name}[/yellow]: {line}")
 
 

@@ -21,11 +21,13 @@ from monitor.cli_common import (
     find_policy,
     open_db,
     settings_or_exit,
+    shanghai,
     sources_option,
     sources_or_exit,
     sources_path,
 )
 from monitor.config import (
+    ALL_EVENT_TYPES,
     DELIVERY_MODES,
     EVENT_TYPES,
     IMPORTANCE,
@@ -123,7 +125,13 @@ def subscribers_list(config_file: str | None) -> None:
 @subscribers_group.command("add")
 @click.argument("name")
 @click.option("--url", "urls", multiple=True, required=True, help="apprise URL (repeatable); use ${ENV} for secrets.")
-@click.option("--event", "events", multiple=True, type=click.Choice(EVENT_TYPES), help="Event type (default all).")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    type=click.Choice(ALL_EVENT_TYPES),
+    help="Event type (default: all policy events; source_failing/source_recovered are opt-in for operators).",
+)
 @click.option("--region", "regions", multiple=True)
 @click.option("--source", "sources", multiple=True)
 @click.option("--keyword", "keywords", multiple=True)
@@ -232,9 +240,14 @@ def status_command(db_url: str | None, config_file: str | None) -> None:
                 f"alerts sent {run.alerts_sent}, failed {run.alerts_failed}"
             )
             for name, st in sorted((run.stats or {}).items()):
-                if st.get("failed") or st.get("list_failures") or not st.get("list_pages"):
+                if not st.get("failing") and (st.get("failed") or st.get("list_failures") or not st.get("list_pages")):
                     first = (st.get("errors") or ["no list page fetched"])[0]
-                    err.print(f"[yellow]failing source[/yellow] {name}: {first}")
+                    err.print(f"[yellow]source with errors[/yellow] {name}: {first}")
+        for source in session.scalars(select(Source).where(Source.failing_since.is_not(None)).order_by(Source.name)):
+            err.print(
+                f"[red]failing source[/red] {source.name} (since {shanghai(source.failing_since)}): "
+                f"{source.failing_reason}"
+            )
         alerts = dict(session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all())
         console.print("alerts: " + (", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "none"))
         given_up = select(Alert).where(Alert.status.in_(("failed", "unconfirmed"))).order_by(Alert.id.desc())
@@ -400,56 +413,10 @@ def export_command(db_url: str | None, fmt: str, out: Any) -> None:
     writer.writerows(rows)
 
 
-@click.group("sources")
-def sources_group() -> None:
-    """List the configured sources, or check what the spider would extract from one."""
-
-
-@sources_group.command("list")
-@sources_option
-def sources_list(sources_file: str | None) -> None:
-    """The sources in a sources file."""
-    sources = sources_or_exit(sources_file)
-    table = Table(title=f"{len(sources)} source(s) in {sources_path(sources_file)}")
-    for col in ("name", "region", "start URLs", "schedule"):
-        table.add_column(col)
-    for s in sources:
-        table.add_row(s.name, s.region, "\n".join(s.start_urls), s.schedule)
-    console.print(table)
-
-
-@sources_group.command("check")
-@click.argument("name")
-@sources_option
-def sources_check(name: str, sources_file: str | None) -> None:
-    """Fetch NAME's first list page once and show the links, pagination and the fields extracted
-    from the first detail page — what the spider would see. Stores nothing."""
-    from monitor.sourcecheck import check_source
-
-    source = sources_or_exit(sources_file, [name])[0]
-    try:
-        report = check_source(source)
-    except OSError as exc:
-        err.print(f"[red]cannot fetch[/red] {source.start_urls[0]}: {exc}")
-        sys.exit(EXIT_PARTIAL)
-    console.print(
-        f"list page {report.list_url}: {len(report.links)} detail link(s), "
-        f"{len(report.next_pages)} further list page(s)"
-    )
-    for link in report.links[:20]:
-        console.print(f"  {link.date or '          '}  {link.title[:40]}  {link.url}")
-    for page in report.next_pages[:10]:
-        console.print(f"  next: {page}")
-    if report.detail is None:
-        err.print("[yellow]no detail page found on the list page[/yellow]")
-        sys.exit(EXIT_PARTIAL)
-    table = Table(title=f"detail page {report.detail_url}", show_header=False)
-    for key, value in report.detail.items():
-        table.add_row(key, value)
-    console.print(table)
-
-
 def register(cli: click.Group) -> None:
+    from monitor.cli_sources import sources_group
+
+    cli.add_command(sources_group)
     for command in (
         config_group,
         subscribers_group,
@@ -458,6 +425,5 @@ def register(cli: click.Group) -> None:
         policies_command,
         history_command,
         export_command,
-        sources_group,
     ):
         cli.add_command(command)

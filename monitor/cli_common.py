@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -27,6 +29,13 @@ DEFAULT_CONFIG = "policywatch.toml"
 
 def setup_logging(verbose: int, log_json: bool = False) -> None:
     configure_logging(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING, log_json)
+
+
+def shanghai(moment: datetime) -> str:
+    """A stored time as operators read it: Asia/Shanghai, with the zone shown."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M (UTC+08:00)")
 
 
 def masked_db(url: str) -> str:

@@ -28,6 +28,10 @@ EVENT_TYPES = (
     "expiring_soon",
     "expired",
 )
+# A source's own health, for operators: opt-in (`events = ["source_failing", "source_recovered"]`),
+# never part of a subscriber's default event list.
+SOURCE_EVENT_TYPES = ("source_failing", "source_recovered")
+ALL_EVENT_TYPES = EVENT_TYPES + SOURCE_EVENT_TYPES
 
 
 class ConfigError(ValueError):
@@ -53,10 +57,11 @@ class SourceConfig:
     download_delay: float | None = None
     concurrency: int | None = None
     max_list_pages: int = 50
-    # Known pages are re-fetched every run while younger than `old_after_days`, then every
-    # `recheck_old_days`; a changed list entry (title/date) always triggers a fetch.
-    old_after_days: int = 365
-    recheck_old_days: int = 7
+    # Re-check policy (crawler/recheck.py): policies in force or of unknown status are re-checked
+    # (conditionally) every run; repealed/expired/withdrawn ones every `recheck_inactive_days`;
+    # every known page gets an unconditional GET at least every `full_refetch_days`.
+    recheck_inactive_days: int = 7
+    full_refetch_days: int = 7
     kind: str = "html"  # html (list pages) or json_api (a policy library's JSON search API)
     api: Mapping[str, Any] | None = None  # json_api: field mapping, see seeds/sources.yaml
 
@@ -89,8 +94,8 @@ _SOURCE_KEYS = {
     "download_delay",
     "concurrency",
     "max_list_pages",
-    "old_after_days",
-    "recheck_old_days",
+    "recheck_inactive_days",
+    "full_refetch_days",
     "kind",
     "api",
 }
@@ -115,6 +120,13 @@ def _kind(entry: Mapping[str, Any], where: str) -> str:
     return kind
 
 
+def _positive(entry: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    value = entry.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{where}: '{key}' must be a positive whole number of days")
+    return value
+
+
 def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
     try:
         data = yaml.load(text, Loader=_LineLoader)
@@ -131,6 +143,11 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
             raise ConfigError(f"{filename}: every source must be a mapping")
         where = f"{filename}:{entry.get('__line__', '?')}"
         unknown = set(entry) - _SOURCE_KEYS - {"__line__"}
+        if unknown & {"old_after_days", "recheck_old_days"}:
+            raise ConfigError(
+                f"{where}: old_after_days/recheck_old_days are gone: policies in force are now re-checked every "
+                "run; use recheck_inactive_days (repealed/expired ones) and full_refetch_days instead"
+            )
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         name = entry.get("name")
@@ -170,8 +187,8 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
                 download_delay=entry.get("download_delay"),
                 concurrency=entry.get("concurrency"),
                 max_list_pages=int(entry.get("max_list_pages") or 50),
-                old_after_days=int(entry.get("old_after_days", 365)),
-                recheck_old_days=int(entry.get("recheck_old_days", 7)),
+                recheck_inactive_days=_positive(entry, "recheck_inactive_days", 7, where),
+                full_refetch_days=_positive(entry, "full_refetch_days", 7, where),
                 kind=_kind(entry, where),
                 api={k: v for k, v in (entry.get("api") or {}).items() if k != "__line__"} or None,
             )
@@ -341,9 +358,9 @@ def check_settings(text: str, filename: str = "<settings>") -> tuple[Settings | 
             err(lines.key("urls", at), f"subscriber '{name}' needs 'urls', a list of apprise URLs (scheme://…)")
             continue
         events = raw.get("events") or list(EVENT_TYPES)
-        bad = sorted(set(events) - set(EVENT_TYPES))
+        bad = sorted(set(events) - set(ALL_EVENT_TYPES))
         if bad:
-            err(lines.key("events", at), f"unknown event type(s) {', '.join(bad)}; known: {', '.join(EVENT_TYPES)}")
+            err(lines.key("events", at), f"unknown event type(s) {', '.join(bad)}; known: {', '.join(ALL_EVENT_TYPES)}")
         importance = raw.get("min_importance", "low")
         if importance not in IMPORTANCE:
             err(lines.key("min_importance", at), f"'min_importance' must be one of {', '.join(IMPORTANCE)}")

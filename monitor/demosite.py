@@ -203,8 +203,6 @@ class DemoSite:
                 "name": f"demo-{site['name']}",
                 "region": site["region"],
                 "start_urls": [f"{base_url}/{site['name']}/index.html"],
-                # The demo's two revisions are minutes apart: re-check every page on every run.
-                "recheck_old_days": 0,
             }
             if site["name"] != "aggregator":
                 entry["allow"] = [rf"/{site['name']}/\d{{6}}/t\d{{8}}_\d+\.html$"]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config import Subscriber
-from monitor.store.models import Alert, Event, Policy, Version
+from monitor.store.models import Alert, Event, Policy, Source, Version
 
 EVENT_LABELS = {
     "new_policy": "新政策",
@@ -24,6 +24,8 @@ EVENT_LABELS = {
     "expiring_soon": "即将到期",
     "expired": "已到期失效",
     "facts_corrected": "事实更正(程序升级)",
+    "source_failing": "信息源异常",
+    "source_recovered": "信息源恢复",
 }
 
 # Entries of a policy's history that are never sent to anyone: a newer extractor or normaliser
@@ -37,12 +39,12 @@ _WEIGHTY_FACTS = {"amount_changed", "ratio_changed", "date_changed", "scope_chan
 
 def importance(type_: str, details: dict[str, Any]) -> str:
     """low / medium / high, for subscribers' min_importance filter."""
-    if type_ in {"repealed", "expired", "expiry_changed"}:
+    if type_ in {"repealed", "expired", "expiry_changed", "source_failing"}:
         return "high"
     if type_ == "text_changed":
         kinds = {f.get("kind") for f in details.get("facts", [])}
         return "high" if kinds & _WEIGHTY_FACTS else "medium"
-    if type_ in {"new_policy", "removed", "restored", "expiring_soon"}:
+    if type_ in {"new_policy", "removed", "restored", "expiring_soon", "source_recovered"}:
         return "medium"
     return "low"
 
@@ -63,44 +65,89 @@ def record_event(
     """Insert the event unless this transition was already recorded; returns the new event."""
     if session.scalar(select(Event.id).where(Event.dedupe_key == dedupe_key)) is not None:
         return None
-    details = {**details, "importance": importance(type_, details)}
-    event = Event(
-        run_id=run_id,
-        policy=policy,
-        version_id=version_id,
-        type=type_,
-        detected_at=now,
-        summary=summary,
-        details=details,
-        dedupe_key=dedupe_key,
-    )
-    session.add(event)
-    session.flush()
+    event = _insert(session, type_, dedupe_key, summary, details, run_id, now, policy=policy, version_id=version_id)
     haystack = f"{policy.title}\n{summary}"
     if any(sub.keywords for sub in subscribers):
         latest_text = session.scalar(
             select(Version.text).where(Version.policy_id == policy.id).order_by(Version.seq.desc()).limit(1)
         )
         haystack += "\n" + (latest_text or "")
-    for sub in () if type_ in QUIET_EVENTS else subscribers:
-        if sub.wants(type_, details["importance"], policy.source.region, policy.source.name, haystack):
-            session.add(Alert(event_id=event.id, subscriber=sub.name, status="pending"))
+    _queue_alerts(session, event, policy.source, haystack, () if type_ in QUIET_EVENTS else subscribers)
     return event
 
 
+def record_source_event(
+    session: Session,
+    *,
+    source: Source,
+    type_: str,
+    dedupe_key: str,
+    summary: str,
+    details: dict[str, Any],
+    run_id: int | None,
+    now: datetime,
+    subscribers: Sequence[Subscriber],
+) -> Event | None:
+    """A source's own event (source_failing / source_recovered), once per transition."""
+    if session.scalar(select(Event.id).where(Event.dedupe_key == dedupe_key)) is not None:
+        return None
+    event = _insert(session, type_, dedupe_key, summary, details, run_id, now, source=source)
+    _queue_alerts(session, event, source, f"{source.name}\n{summary}", subscribers)
+    return event
+
+
+def _insert(
+    session: Session,
+    type_: str,
+    dedupe_key: str,
+    summary: str,
+    details: dict[str, Any],
+    run_id: int | None,
+    now: datetime,
+    *,
+    policy: Policy | None = None,
+    source: Source | None = None,
+    version_id: int | None = None,
+) -> Event:
+    event = Event(
+        run_id=run_id,
+        policy=policy,
+        source=source,
+        version_id=version_id,
+        type=type_,
+        detected_at=now,
+        summary=summary,
+        details={**details, "importance": importance(type_, details)},
+        dedupe_key=dedupe_key,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _queue_alerts(
+    session: Session, event: Event, source: Source, haystack: str, subscribers: Sequence[Subscriber]
+) -> None:
+    """Outbox rows for the subscribers that want this event, in the event's transaction."""
+    for sub in subscribers:
+        if sub.wants(event.type, event.details["importance"], source.region, source.name, haystack):
+            session.add(Alert(event_id=event.id, subscriber=sub.name, status="pending"))
+
+
 def event_json(event: Event) -> dict[str, Any]:
-    """The public shape of an event (`policywatch events --json`)."""
-    policy = event.policy
+    """The public shape of an event (`policywatch events --json`). A source's own event
+    (source_failing / source_recovered) has no policy: its policy fields are null."""
+    policy, source = event.policy, event.origin
     return {
         "id": event.id,
         "type": event.type,
-        "policy_id": policy.id,
-        "policy_title": policy.title,
-        "doc_number": policy.doc_number or None,
-        "source": policy.source.name,
-        "region": policy.source.region,
-        "url": policy.url,
-        "urls": [policy.url, *(alias.url for alias in policy.aliases)],
+        "policy_id": policy.id if policy else None,
+        "policy_title": policy.title if policy else None,
+        "doc_number": (policy.doc_number or None) if policy else None,
+        "source": source.name,
+        "region": source.region,
+        "url": policy.url if policy else None,
+        "urls": [policy.url, *(alias.url for alias in policy.aliases)] if policy else [],
         "detected_at": event.detected_at.isoformat(),
         "run_id": event.run_id,
         "summary": event.summary,

@@ -26,6 +26,7 @@ from monitor.derive import (
 from monitor.diff import DocumentDiff, diff_documents
 from monitor.events import record_event
 from monitor.extract import ExtractError, detect_block_page
+from monitor.health import MASS_VANISHED, HealthFacts, apply_health, failing_reasons
 from monitor.lifecycle import Lifecycle, RepealTarget, lifecycle_from_json
 from monitor.normalise import Document, document_from_json, document_to_json
 from monitor.removal import removal_verdict
@@ -55,6 +56,11 @@ class SourceStats:
     removed: int = 0
     held: int = 0  # suspect versions held for confirmation by the next run (monitor.suspect)
     mirrored: int = 0  # pages found to be another URL of a policy already watched
+    links: int = 0  # distinct detail links the list pages gave
+    capped: int = 0  # further list pages not followed because of max_list_pages
+    read: int = 0  # detail pages answered 200 and read
+    empty: int = 0  # of those, with an empty body or no title
+    failing: list[str] = field(default_factory=list)  # why the source is blind this run (monitor/health.py)
     errors: list[str] = field(default_factory=list)
     would: list[str] = field(default_factory=list)  # events a dry run would have recorded
 
@@ -86,6 +92,7 @@ class Ingestor:
         self.stats = SourceStats()
         self.listed: set[str] = set()
         self.gone: set[str] = set()
+        self.capped: set[str] = set()  # list pages not followed because of max_list_pages
         with self._session() as session:
             row = self._source_row(session)
             self.baselining = row.baselined_at is None
@@ -112,12 +119,20 @@ class Ingestor:
 
     def record_list(self, item: ListPageItem) -> None:
         self.stats.list_pages += 1
+        if set(item.capped) - self.capped:
+            self.capped.update(item.capped)
+            self.stats.capped = len(self.capped)
+            self.stats.errors.append(
+                f"list {item.url}: max_list_pages={self.source.max_list_pages} reached, "
+                f"{len(item.capped)} further list page(s) not crawled (e.g. {item.capped[0]})"
+            )
         if item.error:
             self.stats.list_failures += 1
             self.stats.errors.append(f"list {item.url}: {item.error}")
             log.warning("[%s] list page failed: %s (%s)", self.source.name, item.url, item.error)
             return
         self.listed.update(link.url for link in item.links)
+        self.stats.links = len(self.listed)
         with self._session() as session:
             by_url = {link.url: link for link in item.links}
             query = select(Policy).join(Source).where(Source.name == self.source.name, Policy.url.in_(list(by_url)))
@@ -141,8 +156,10 @@ class Ingestor:
             return self._failed(item, item.error or f"HTTP {item.status}")
         if "html" not in item.content_type.lower() and item.content_type and not item.text:
             return self._failed(item, f"unsupported content type {item.content_type}")
+        self.stats.read += 1
         reason = detect_block_page(item.text, item.status)
         if reason:
+            self.stats.empty += 1  # a challenge, WAF or empty shell in place of the page: nothing to read
             return self._failed(item, reason)
         gone = not_found_page(page_text(item.text))
         if gone:
@@ -156,10 +173,13 @@ class Ingestor:
         try:
             parsed = parse_page(item.text, item.url, self.source, item.attachments, list_fields)
         except ExtractError as exc:
+            self.stats.empty += 1
             return self._failed(item, str(exc))
         except Exception as exc:  # a bug or a library failure on one page must not stop the source
             log.exception("[%s] extraction crashed on %s", self.source.name, item.url)
             return self._failed(item, f"extraction error: {type(exc).__name__}: {exc}")
+        if not parsed.document.title.strip():
+            self.stats.empty += 1
         with self._session() as session:
             outcome = self._store(session, item, parsed)
         setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
@@ -224,6 +244,7 @@ class Ingestor:
             )
             session.add(policy)
         policy.last_seen = policy.last_fetched_at = now
+        policy.full_fetch_on = self.today
         if item.listed is not None:
             policy.list_title, policy.list_date = item.listed.title, item.listed.date
             if item.listed.fields:
@@ -623,16 +644,16 @@ class Ingestor:
 
     # --- end of the source's crawl --------------------------------------------------------------
 
-    def _confirm_removals(self, session: Session, source_row: Source) -> None:
+    def _confirm_removals(self, session: Session, source_row: Source) -> bool:
         """Pages gone (404/410/not-found) and off the complete lists: removed on the second run in a
-        row (monitor.removal); a mass vanishing is a failing source instead."""
+        row (monitor.removal); a mass vanishing is a failing source instead (returns True)."""
         vanished: dict[str, Policy] = {}
         for url in sorted(self.gone - self.listed):
             policy = self._policy(session, url)
             if policy is not None and policy.removed_at is None:
                 vanished[url] = policy
         if not vanished:
-            return
+            return False
         active = session.scalar(
             select(func.count())
             .select_from(Policy)
@@ -643,12 +664,13 @@ class Ingestor:
             self.stats.list_failures += 1
             self.stats.errors.insert(0, verdict.mass_failure)
             log.error("[%s] %s", self.source.name, verdict.mass_failure)
-            return
+            return True
         for url in verdict.pending:
             vanished[url].gone_runs += 1
             log.warning("[%s] %s is gone and off its lists; removed if still so next run", self.source.name, url)
         for url in verdict.confirm:
             self._remove(session, vanished[url])
+        return False
 
     def _remove(self, session: Session, policy: Policy) -> None:
         policy.gone_runs += 1
@@ -674,13 +696,40 @@ class Ingestor:
         if latest is not None:
             self._refresh(session, policy, lifecycle_from_json(latest.lifecycle), quiet=True)
 
-    def finish(self) -> SourceStats:
-        """Confirm removals (only after a complete list crawl) and close the baseline."""
-        lists_complete = self.stats.list_pages > 0 and self.stats.list_failures == 0
+    def _health_record(self, session: Session, source_row: Source, reasons: list[str], lists_complete: bool) -> None:
+        """The run's verdict on the source (monitor/health.py): state, and failing/recovered events."""
+        self.stats.failing = reasons
+        apply_health(
+            session,
+            source_row,
+            reasons,
+            self.stats.links,
+            run_id=self.run_id,
+            now=self.now(),
+            subscribers=self.settings.subscribers,
+            lists_complete=lists_complete,
+        )
+        if reasons:
+            log.error("[%s] source failing: %s", self.source.name, "；".join(reasons))
+
+    def finish(self, due: int = 0) -> SourceStats:
+        """Judge the source's health, confirm removals (only after a complete list crawl of a source
+        that is not blind) and close the baseline. `due`: stored pages that were due this run."""
+        st = self.stats
+        lists_complete = st.list_pages > 0 and st.list_failures == 0 and st.capped == 0
         with self._session() as session:
             source_row = self._source_row(session)
-            if lists_complete:
-                self._confirm_removals(session, source_row)
+            ok_lists = st.list_pages - st.list_failures
+            reasons = failing_reasons(
+                HealthFacts(
+                    ok_lists, st.links, st.fetched, st.read, st.empty, due, source_row.good_links, lists_complete
+                )
+            )
+            # A blind source's lists prove nothing: no removals while it is failing.
+            if lists_complete and not reasons and self._confirm_removals(session, source_row):
+                reasons.append(MASS_VANISHED)
+            self._health_record(session, source_row, reasons, lists_complete)
+            lists_complete = lists_complete and not reasons
             if self.baselining and lists_complete:
                 source_row.baselined_at = self.now()
         # The run's own record is kept even in a dry run: it says what the run saw and would do.

@@ -17,6 +17,12 @@ from monitor.normalise import normalise
 
 def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
     """One polite GET, decoded as the spider decodes (monitor.encoding)."""
+    status, _, text = fetch_decoded(url, timeout)
+    return status, text
+
+
+def fetch_decoded(url: str, timeout: float = 30) -> tuple[int, str, str]:
+    """One polite GET: (status, the encoding it was read in, text), decoded as the spider decodes."""
     request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only, checked by callers
@@ -24,8 +30,8 @@ def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
             status, content_type = response.status, response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
         raw, status, content_type = exc.read(), exc.code, exc.headers.get("Content-Type", "")
-    _, text = decode_html(raw, content_type)
-    return status, text
+    encoding, text = decode_html(raw, content_type)
+    return status, encoding, text
 
 
 def _load(path_or_url: str) -> tuple[str, str]:

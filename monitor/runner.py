@@ -122,6 +122,7 @@ def _run_locked(
             or stats[s.name]["list_failures"]
             or stats[s.name]["failed"]
             or not stats[s.name]["list_pages"]
+            or stats[s.name].get("failing")
         )
         run.status = "dry-run" if dry_run else "ok" if not failed and exitcode == 0 else "partial"
         run.finished_at = datetime.now(UTC)

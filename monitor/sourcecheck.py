@@ -1,53 +1,131 @@
-"""`policywatch sources check NAME`: what the spider would see on a source's first list page and
-its first detail page, fetched once, stored nowhere."""
+"""`policywatch sources check NAME`: what a run would do on a source today — its list pages (and how
+each was found), the detail links kept and the links dropped with the reason, and what the first
+detail pages read as. Fetched once, stored nowhere."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from crawler.items import ListedLink
-from crawler.listing import discover
+from crawler.listing import LinkRules, discover
 from monitor.config import SourceConfig
-from monitor.extract import detect_block_page
+from monitor.extract import ExtractError, detect_block_page
 from monitor.ingest import parse_page
 from monitor.readpolicy import fetch
+
+Fetch = Callable[[str], tuple[int, str]]
+MAX_REDIRECT_SHELLS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ListPageSeen:
+    url: str
+    how: str  # start URL, createPageHTML, Pager, 下一页/尾页, 页码链接, redirect shell
+    status: int
+    links: int
+
+
+@dataclass(frozen=True, slots=True)
+class DetailSeen:
+    url: str
+    title: str = ""
+    doc_number: str = ""
+    published: str = ""
+    effective: str = ""
+    expires: str = ""
+    body_chars: int = 0
+    error: str = ""
 
 
 @dataclass(slots=True)
 class SourceCheck:
-    list_url: str
-    links: list[ListedLink]
-    next_pages: list[str]
-    detail_url: str = ""
-    detail: dict[str, str] | None = None
+    mode: str  # allow, selector or heuristic: who decides which links are policy pages
+    pages: list[ListPageSeen] = field(default_factory=list)
+    links: list[ListedLink] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)  # url → deny / not allowed / heuristic / off-site
+    capped: list[str] = field(default_factory=list)  # list pages past max_list_pages
+    details: list[DetailSeen] = field(default_factory=list)
 
 
-def check_source(source: SourceConfig, max_redirect_shells: int = 3) -> SourceCheck:
-    url = source.start_urls[0]
-    for _ in range(max_redirect_shells + 1):
-        status, html = fetch(url)
-        listing = discover(html, url, allows=source.allows, link_selector=source.selectors.list_links)
-        if not listing.redirect:
-            break
-        url = listing.redirect
-    result = SourceCheck(url, listing.links, listing.next_pages)
-    if not listing.links:
-        return result
-    result.detail_url = listing.links[0].url
-    status, html = fetch(result.detail_url)
-    blocked = detect_block_page(html, status)
+def rules_mode(rules: LinkRules) -> str:
+    return "allow" if rules.allow else "selector" if rules.selector else "heuristic"
+
+
+def _walk_lists(source: SourceConfig, rules: LinkRules, result: SourceCheck, get: Fetch) -> None:
+    """The list pages a run would crawl, in order, up to max_list_pages."""
+    queue = [(url, "start URL") for url in source.start_urls]
+    seen = {url for url, _ in queue}
+    kept: set[str] = set()
+    shells = 0
+    while queue:
+        url, how = queue.pop(0)
+        status, html = get(url)
+        listing = discover(html, url, rules=rules) if 0 < status < 400 else None
+        if listing is not None and listing.redirect and shells < MAX_REDIRECT_SHELLS:
+            shells += 1
+            if listing.redirect not in seen:
+                seen.add(listing.redirect)
+                queue.insert(0, (listing.redirect, "redirect shell"))
+            continue
+        result.pages.append(ListPageSeen(url, how, status, len(listing.links) if listing else 0))
+        if listing is None:
+            continue
+        for link in listing.links:
+            if link.url not in kept:
+                kept.add(link.url)
+                result.links.append(link)
+        for url_dropped, why in listing.dropped:
+            result.dropped.setdefault(url_dropped, why)
+        for page in listing.next_pages:
+            if page in seen:
+                continue
+            seen.add(page)
+            if len(result.pages) + len(queue) < source.max_list_pages:
+                queue.append((page, listing.page_how[page]))
+            else:
+                result.capped.append(page)
+    for url in kept:
+        result.dropped.pop(url, None)
+
+
+def _read_detail(source: SourceConfig, link: ListedLink, get: Fetch) -> DetailSeen:
+    status, html = get(link.url)
+    blocked = detect_block_page(html, status) if 0 < status < 400 else f"HTTP {status or 'no answer'}"
     if blocked:
-        result.detail = {"error": blocked}
-        return result
-    parsed = parse_page(html, result.detail_url, source)
+        return DetailSeen(link.url, error=blocked)
+    try:
+        parsed = parse_page(html, link.url, source, list_fields=link.fields)
+    except ExtractError as exc:
+        return DetailSeen(link.url, error=str(exc))
     lc = parsed.lifecycle
-    result.detail = {
-        "title": parsed.document.title,
-        **{k: v for k, v in parsed.fields.items() if k not in ("Description", "Keywords")},
-        "clauses": str(len(parsed.document.clauses)),
-        "first clause": parsed.document.clauses[0].text[:80] if parsed.document.clauses else "",
-        "effective": f"{lc.effective.date or '?'} ({lc.effective.rule or '—'})",
-        "expires": f"{lc.expires.date or '—'} ({lc.expires.rule or '—'})",
-        "repeals": "；".join(f"《{r.title}》{r.doc_number}" for r in lc.repeals) or "—",
-    }
+    return DetailSeen(
+        link.url,
+        title=parsed.document.title,
+        doc_number=lc.doc_number,
+        published=str(lc.published or ""),
+        effective=f"{lc.effective.date or '?'} {lc.effective.rule}".strip(),
+        expires=f"{lc.expires.date or '—'} {lc.expires.rule}".strip(),
+        body_chars=len(parsed.document.body_text),
+    )
+
+
+def _safe(get: Fetch) -> Fetch:
+    """A page that cannot be fetched at all reads as status 0 (shown), not a crash."""
+
+    def wrapped(url: str) -> tuple[int, str]:
+        try:
+            return get(url)
+        except OSError:
+            return 0, ""
+
+    return wrapped
+
+
+def check_source(source: SourceConfig, get: Fetch = fetch, details: int = 5) -> SourceCheck:
+    get = _safe(get)
+    rules = LinkRules.of(source)
+    result = SourceCheck(rules_mode(rules))
+    _walk_lists(source, rules, result, get)
+    result.details = [_read_detail(source, link, get) for link in result.links[:details]]
     return result

@@ -166,11 +166,38 @@ def _link(event: Event, details: dict[str, Any], base_url: str) -> tuple[str, st
     return "查看原文", event.policy.url
 
 
+def _source_item(event: Event, base_url: str) -> Item:
+    """A source's own event (source_failing / source_recovered): which source, why, what now."""
+    details, source = event.details or {}, event.origin
+    important = details.get("importance") == "high"
+    if event.type == "source_failing":
+        headline = f"信息源「{one_line(source.name)}」异常,可能漏报政策变化"
+        lines = [_line("原因", reason) for reason in details.get("reasons", [])]
+        lines.append(_line("", "恢复前该来源的政策不会被判为撤下;请用 policywatch sources check 检查"))
+    else:
+        headline = f"信息源「{one_line(source.name)}」已恢复"
+        lines = [_line("", event.summary), _line("此前", details.get("previous_reason", ""))]
+    report = f"{base_url.rstrip('/')}/run-{event.run_id}.html" if base_url and event.run_id else ""
+    return Item(
+        event.type,
+        important,
+        f"{IMPORTANT_TAG if important else ''}{headline}",
+        one_line(source.region or source.name),
+        "",
+        tuple(lines),
+        tuple(lines),
+        "查看运行报告" if report else "",
+        report,
+    )
+
+
 def compose_item(event: Event, base_url: str) -> Item:
     details = event.details or {}
     diff = details.get("diff", details)  # expiry_changed nests its diff
     important = details.get("importance") == "high"
     policy = event.policy
+    if policy is None:
+        return _source_item(event, base_url)
     headline = f"{IMPORTANT_TAG if important else ''}《{one_line(policy.title)}》{_phrase(event, details)}"
     lines, compact = _lines(event, diff if event.type == "text_changed" else details)
     meta = " · ".join(one_line(x) for x in (policy.doc_number, policy.issuer) if x)

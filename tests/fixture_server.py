@@ -18,6 +18,7 @@ class Fixture:
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     etag: bool = False  # answer If-None-Match with 304
+    always_304: bool = False  # a broken server: 304 to every conditional request, changed or not
 
 
 class FixtureServer(LoopbackServer):
@@ -40,7 +41,8 @@ class FixtureServer(LoopbackServer):
                 if page is None:
                     page = Fixture(b"<html><body>404</body></html>", status=404)
                 tag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
-                if page.etag and self.headers.get("If-None-Match") == tag:
+                conditional = self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since")
+                if (page.etag and self.headers.get("If-None-Match") == tag) or (page.always_304 and conditional):
                     self.send_response(304)
                     self.send_header("ETag", tag)
                     self.end_headers()

@@ -17,6 +17,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
+from crawler.recheck import cycle_slot
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, parse_sources
 from monitor.runner import run_once
@@ -161,7 +162,6 @@ SOURCES = """
 - name: trs
   region: 某区
   start_urls: ["{base}/a/index.html"]
-  old_after_days: 180
 - name: bj
   region: 北京市
   start_urls: ["{base}/b/"]
@@ -230,13 +230,18 @@ def test_fixture_sites_end_to_end(db: Database, tmp_path: Path) -> None:
         assert first.source_stats["bj"]["failed"] == 1 and "412" in first.source_stats["bj"]["errors"][0]
         assert first.status == "partial" and first.exit_code == 1
 
-        # Second run: the TRS page answers 304 to its ETag; the page older than 180 days, listed as
-        # before, is not due for a re-check and is not fetched at all.
-        second = run_once(db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides=DEMO_SCRAPY)
+        # Second run, the next day: policies in force (or of unknown status) are re-checked every run,
+        # conditionally — the TRS page answers 304 to its ETag; the page without validators is
+        # fetched again and found unchanged.
+        second = run_once(
+            db, sources, Settings(), report_dir=None, today=date(2025, 6, 2), scrapy_overrides=DEMO_SCRAPY
+        )
         conditional = [h for p, h in server.requests if p == "/a/202501/t20250102_1.html"]
-        assert len(conditional) == 2 and "If-None-Match" in conditional[1]
-        assert server.fetched("/a/202412/t20241201_2.html") == 1
-        assert second.source_stats["trs"]["unchanged"] == 1
+        assert len(conditional) == 2
+        slot = cycle_slot(f"{server.base}/a/202501/t20250102_1.html", 7) == date(2025, 6, 2).toordinal() % 7
+        assert ("If-None-Match" in conditional[1]) is not slot  # on its day in the cycle: a full GET
+        assert server.fetched("/a/202412/t20241201_2.html") == 2
+        assert second.source_stats["trs"]["unchanged"] == 2
         with db.session() as s:
             assert len(list(s.scalars(select(Version)))) == 4
             assert s.scalar(select(Run.status).where(Run.id == second.run_id)) == "partial"
@@ -291,7 +296,7 @@ def test_a_policy_mirrored_on_two_sites_is_one_policy_with_two_urls(db: Database
         "/bj/index.html": Fixture(_html("utf-8", "", '<a href="./202501/t20250101_1.html">另一政策</a>').encode()),
         "/bj/202501/t20250101_1.html": Fixture(
             _html(
-                "utf-8", '<meta name="ArticleTitle" content="另一政策">', '<div id="zoom"><p>第一条 内容。</p></div>'
+                "utf-8", '<meta name="ArticleTitle" content="另一政策">', '<div id="zoom"><p>第一条 为规范本区另一项工作,制定本政策,自发布之日起施行。</p></div>'
             ).encode()
         ),
     }
@@ -334,11 +339,14 @@ def test_sources_check_shows_links_pagination_and_fields(tmp_path: Path) -> None
             capture_output=True,
             text=True,
             timeout=120,
-            env={**os.environ, "COLUMNS": "200"},
+            env={**os.environ, "COLUMNS": "250"},
         )
-    assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "1 detail link(s), 1 further list page(s)" in out  # after following the redirect shell
-    assert "2025-03-01" in out and "/b/zcwj/index_1.html" in out
-    for expected in ("北京市某局关于加强管理的规定", "京某发〔2025〕7号", "2025-04-01", "有效性"):
+    assert "policy links decided by the URL heuristic" in out
+    assert "list pages: 2" in out and "redirect shell" in out  # the shell at /b/ was followed
+    assert "Pager" in out and "/b/zcwj/index_1.html" in out
+    assert "detail links kept: 2" in out and "2025-03-01" in out
+    for expected in ("北京市某局关于加强管理的规定", "京某发〔2025〕7号", "2025-04-01", "2025-03-01"):
         assert expected in out, expected
+    # The 412 anti-bot page is shown as what it is, and the check says something reads wrong.
+    assert "HTTP 412" in done.stderr and done.returncode == 1 and "read empty" in done.stderr

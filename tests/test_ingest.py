@@ -118,7 +118,9 @@ def test_transient_failure_is_never_a_version_or_a_removal(db: Database, status:
     failing = {pid: _item(site, 2, path, status=status, error=error) for pid, path in PATHS.items()}
     ing = _crawl(db, site, 2, items=failing, listed=())
     assert ing.stats.failed == 3 and ing.stats.removed == 0
-    assert _count(db, Version) == 3 and _count(db, Event) == 0
+    # A list that names nothing makes the source failing (an operator event), never a removal.
+    assert _count(db, Version) == 3 and _count(db, Event, Event.policy_id.is_not(None)) == 0
+    assert ing.stats.failing and _count(db, Event, Event.type == "source_failing") == 1
     with db.session() as s:
         assert {p.status for p in s.scalars(select(Policy))} != {"已撤下"}
         assert all(p.last_fetch_error == error for p in s.scalars(select(Policy)))

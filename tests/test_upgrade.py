@@ -77,8 +77,8 @@ def _site(amount: str = "500") -> dict[str, Fixture]:
 
 
 def _sources(server: FixtureServer) -> str:
-    # Pages published years ago are re-fetched every run here, as young ones are.
-    return f'- name: qu\n  region: 某区\n  start_urls: ["{server.base}/p/index.html"]\n  old_after_days: 10000\n'
+    # Pages in force are re-checked every run, however old (crawler/recheck.py).
+    return f'- name: qu\n  region: 某区\n  start_urls: ["{server.base}/p/index.html"]\n'
 
 
 def _older_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

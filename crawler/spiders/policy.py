@@ -18,7 +18,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import AttachmentFile, ListedLink, ListPageItem, PageItem
-from crawler.listing import discover
+from crawler.listing import LinkRules, discover
 from monitor.config import SourceConfig, load_sources, sources_by_name
 from monitor.encoding import decode_html
 from monitor.extract import ExtractError, attachment_links
@@ -100,18 +100,18 @@ class PolicySpider(scrapy.Spider):
             )
             return
         _, text = decode_html(response.body, _header(response, b"Content-Type"))
-        listing = discover(
-            text, response.url, allows=self.source.allows, link_selector=self.source.selectors.list_links
-        )
+        listing = discover(text, response.url, rules=LinkRules.of(self.source))
         if listing.redirect:
             if listing.redirect not in self.list_pages_seen:
                 yield self._list_request(listing.redirect)
             return
-        yield ListPageItem(self.source.name, response.url, response.status, listing.links)
+        new_pages = [page for page in listing.next_pages if page not in self.list_pages_seen]
+        room = max(self.source.max_list_pages - len(self.list_pages_seen), 0)
+        # Pages past max_list_pages are reported on the list item, never dropped silently.
+        yield ListPageItem(self.source.name, response.url, response.status, listing.links, capped=new_pages[room:])
         yield from self._detail_requests(listing.links)
-        for page in listing.next_pages:
-            if page not in self.list_pages_seen and len(self.list_pages_seen) < self.source.max_list_pages:
-                yield self._list_request(page)
+        for page in new_pages[:room]:
+            yield self._list_request(page)
 
     def parse_api(self, response: Response) -> Iterator[Any]:
         api = self.source.api or {}

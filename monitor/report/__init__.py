@@ -85,6 +85,7 @@ def render_report(db: Database, out_dir: str | Path, *, today: date, since: date
                     int(s.get("failed", 0)) + int(s.get("list_failures", 0)) for s in (run.stats or {}).values()
                 ),
                 "sources": len(run.stats or {}),
+                "failing": sorted(name for name, st in (run.stats or {}).items() if st.get("failing")),
             }
             for run in runs
         ]
@@ -92,7 +93,7 @@ def render_report(db: Database, out_dir: str | Path, *, today: date, since: date
         for run in runs:
             grouped: dict[str, list[Event]] = defaultdict(list)
             for event in run_events[run.id]:
-                grouped[event.policy.source.region or event.policy.source.name].append(event)
+                grouped[event.origin.region or event.origin.name].append(event)
             _write(out / f"run-{run.id}.html", "run.html", run=run, grouped=dict(sorted(grouped.items())))
         policies = list(session.scalars(select(Policy).order_by(Policy.id)))
         for policy in policies:

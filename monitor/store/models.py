@@ -55,6 +55,13 @@ class Source(Base):
     # Set when the first complete crawl of the source has been stored: before that every policy
     # found is a baseline and raises no alert.
     baselined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Health (monitor/health.py): set while the source is failing (blind), with the reason in words
+    # and the run that found it; `good_links` is how many detail links its lists gave on its last
+    # good run (a layout change shows as a sudden drop).
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failing_reason: Mapped[str] = mapped_column(Text, default="")
+    failing_run_id: Mapped[int | None] = mapped_column(Integer)
+    good_links: Mapped[int] = mapped_column(Integer, default=0)
 
     policies: Mapped[list[Policy]] = relationship(back_populates="source")
 
@@ -110,6 +117,9 @@ class Policy(Base):
     list_title: Mapped[str] = mapped_column(Text, default="")
     list_date: Mapped[str] = mapped_column(String(20), default="")
     last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The run day (Asia/Shanghai) the page last came back in full (200): a server that wrongly
+    # answers 304 is caught by the periodic unconditional fetch (crawler/recheck.py).
+    full_fetch_on: Mapped[date | None] = mapped_column(Date)
     # Fields a list or API row gives about the page (海淀's API: 文号 parts, 有效性), kept so a page
     # fetched without its list row is read the same way.
     list_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -203,7 +213,9 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
-    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    # A policy's event, or a source's own (source_failing / source_recovered: policy_id is None).
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
     type: Mapped[str] = mapped_column(String(40))
     detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -212,7 +224,16 @@ class Event(Base):
     # One event per transition: a repeated or resumed run hits this constraint instead of a duplicate.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
 
-    policy: Mapped[Policy] = relationship()
+    policy: Mapped[Policy | None] = relationship()
+    source: Mapped[Source | None] = relationship()
+
+    @property
+    def origin(self) -> Source:
+        """The source the event is about (its policy's source for a policy event)."""
+        if self.source is not None:
+            return self.source
+        assert self.policy is not None
+        return self.policy.source
 
 
 class RepealLink(Base):

@@ -88,6 +88,12 @@ def _print_run(result: RunResult, title: str) -> None:
             err.print(f"[red]{name} 信息源异常[/red]: {reason}")
         for line in st.get("errors", [])[:5] or ([] if st.get("failing") else ["crawl did not complete"]):
             err.print(f"[yellow]{name}[/yellow]: {line}")
+    for name, st in sorted(result.source_stats.items()):
+        if st.get("capped") and name not in result.failed_sources:  # never a silent truncation
+            err.print(
+                f"[yellow]{name}[/yellow]: max_list_pages reached, {st['capped']} further list page(s) not "
+                "crawled (no removals this run) — raise max_list_pages for this source"
+            )
 
 
 @cli.command()

@@ -35,7 +35,7 @@ class HealthFacts:
     empty: int  # of those, with an empty body or no title
     due: int  # stored pages due for a re-check this run
     good_links: int = 0  # distinct detail links on the source's last good run (0: none yet)
-    lists_complete: bool = True  # no list page failed and max_list_pages was not reached
+    lists_complete: bool = True  # no list page failed
 
 
 def failing_reasons(f: HealthFacts) -> list[str]:

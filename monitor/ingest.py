@@ -716,21 +716,20 @@ class Ingestor:
         """Judge the source's health, confirm removals (only after a complete list crawl of a source
         that is not blind) and close the baseline. `due`: stored pages that were due this run."""
         st = self.stats
-        lists_complete = st.list_pages > 0 and st.list_failures == 0 and st.capped == 0
+        # Lists read without a failure (the same pages every run, even under a max_list_pages cap)…
+        lists_ok = st.list_pages > 0 and st.list_failures == 0
         with self._session() as session:
             source_row = self._source_row(session)
             ok_lists = st.list_pages - st.list_failures
             reasons = failing_reasons(
-                HealthFacts(
-                    ok_lists, st.links, st.fetched, st.read, st.empty, due, source_row.good_links, lists_complete
-                )
+                HealthFacts(ok_lists, st.links, st.fetched, st.read, st.empty, due, source_row.good_links, lists_ok)
             )
-            # A blind source's lists prove nothing: no removals while it is failing.
-            if lists_complete and not reasons and self._confirm_removals(session, source_row):
+            # …and complete (no cap reached) before a page off them can be removed; a blind source's
+            # lists prove nothing: no removals while it is failing.
+            if lists_ok and not st.capped and not reasons and self._confirm_removals(session, source_row):
                 reasons.append(MASS_VANISHED)
-            self._health_record(session, source_row, reasons, lists_complete)
-            lists_complete = lists_complete and not reasons
-            if self.baselining and lists_complete:
+            self._health_record(session, source_row, reasons, lists_ok)
+            if self.baselining and lists_ok and not reasons:
                 source_row.baselined_at = self.now()
         # The run's own record is kept even in a dry run: it says what the run saw and would do.
         with self.db.session() as session:

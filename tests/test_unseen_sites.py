@@ -370,3 +370,26 @@ def test_a_server_answering_304_to_a_changed_page_is_caught_by_the_full_refetch(
     with db.session() as s:
         policy = s.scalar(select(Policy).where(Policy.url == full_url))
         assert policy is not None and "最高80万元" in policy.versions[-1].text
+
+
+def test_max_list_pages_cap_is_reported_never_silent(db: Database, tmp_path: Path) -> None:
+    capped = r"""
+- name: gb
+  start_urls: ["{base}/gb/list.jsp?page=1"]
+  allow: ['detail\.jsp\?id=\d+']
+  max_list_pages: 1
+"""
+    with FixtureServer({"/robots.txt": ROBOTS, **_gb(1)}) as server:
+        sources = parse_sources(capped.format(base=server.base))
+        result = run_once(
+            db, sources, Settings(), report_dir=tmp_path / "report", today=TODAY, scrapy_overrides=DEMO_SCRAPY
+        )
+        assert server.fetched("/gb/list.jsp?page=2") == 0
+    st = result.source_stats["gb"]
+    assert st["capped"] == 1 and st["new"] == 1 and st["failing"] == []
+    assert any("max_list_pages=1 reached, 1 further list page(s) not crawled" in e for e in st["errors"])
+    page = (tmp_path / "report" / f"run-{result.run_id}.html").read_text(encoding="utf-8")
+    assert "另有 1 个列表页本次未抓取" in page
+    with db.session() as s:  # the pages it does read are a baseline like any other: later news alerts
+        source = s.scalar(select(Source).where(Source.name == "gb"))
+        assert source is not None and source.baselined_at is not None

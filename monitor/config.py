@@ -6,6 +6,7 @@ nightly run both point the operator at the exact spot.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -32,6 +33,9 @@ EVENT_TYPES = (
 # never part of a subscriber's default event list.
 SOURCE_EVENT_TYPES = ("source_failing", "source_recovered")
 ALL_EVENT_TYPES = EVENT_TYPES + SOURCE_EVENT_TYPES
+
+
+log = logging.getLogger("policywatch.config")
 
 
 class ConfigError(ValueError):
@@ -101,6 +105,13 @@ _SOURCE_KEYS = {
 }
 
 
+_RETIRED_SOURCE_KEYS = {
+    key: "policies in force are now re-checked every run; repealed/expired ones every "
+    "recheck_inactive_days, every page in full every full_refetch_days"
+    for key in ("old_after_days", "recheck_old_days")
+}
+
+
 def _as_tuple(value: Any, where: str, key: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -143,11 +154,10 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
             raise ConfigError(f"{filename}: every source must be a mapping")
         where = f"{filename}:{entry.get('__line__', '?')}"
         unknown = set(entry) - _SOURCE_KEYS - {"__line__"}
-        if unknown & {"old_after_days", "recheck_old_days"}:
-            raise ConfigError(
-                f"{where}: old_after_days/recheck_old_days are gone: policies in force are now re-checked every "
-                "run; use recheck_inactive_days (repealed/expired ones) and full_refetch_days instead"
-            )
+        for key in sorted(unknown & set(_RETIRED_SOURCE_KEYS)):
+            # An upgrade must not stop a nightly run: a retired key is ignored, with a warning.
+            log.warning("%s: '%s' is no longer used: %s", where, key, _RETIRED_SOURCE_KEYS[key])
+            unknown.discard(key)
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         name = entry.get("name")

@@ -93,3 +93,14 @@ def test_recheck_policy() -> None:
     # Spread: over many URLs, each day of the cycle takes about a seventh.
     days = [cycle_slot(f"http://qu.gov.cn/zcwj/t{i}.html", 7) for i in range(7000)]
     assert all(800 < days.count(d) < 1200 for d in range(7))
+
+
+def test_retired_recheck_keys_warn_and_new_ones_are_validated(caplog) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from monitor.config import ConfigError
+
+    old = parse_sources('- name: a\n  start_urls: ["http://x.gov.cn/"]\n  recheck_old_days: 7\n')
+    assert old[0].full_refetch_days == 7 and "'recheck_old_days' is no longer used" in caplog.text
+    with pytest.raises(ConfigError, match="full_refetch_days' must be a positive whole number"):
+        parse_sources('- name: a\n  start_urls: ["http://x.gov.cn/"]\n  full_refetch_days: 0\n')

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from crawler.apilist import api_links, api_rows
 from crawler.items import ListedLink
 from crawler.listing import LinkRules, discover
 from monitor.config import SourceConfig
@@ -89,6 +90,23 @@ def _walk_lists(source: SourceConfig, rules: LinkRules, result: SourceCheck, get
         result.dropped.pop(url, None)
 
 
+def _read_api(source: SourceConfig, rules: LinkRules, result: SourceCheck, get: Fetch) -> None:
+    """A JSON policy-library source: its first API page's rows, as the spider reads them."""
+    url = source.start_urls[0]
+    status, body = get(url)
+    try:
+        links = api_links(api_rows(body, source.api or {}), source.api or {}, url) if 0 < status < 400 else []
+    except (ValueError, KeyError, TypeError):
+        links = []
+    result.pages.append(ListPageSeen(url, "JSON API", status, len(links)))
+    for link in links:
+        why = rules.verdict(link.url, url) if rules.allow or rules.deny else ""
+        if why:
+            result.dropped[link.url] = why
+        else:
+            result.links.append(link)
+
+
 def _read_detail(source: SourceConfig, link: ListedLink, get: Fetch) -> DetailSeen:
     status, html = get(link.url)
     blocked = detect_block_page(html, status) if 0 < status < 400 else f"HTTP {status or 'no answer'}"
@@ -126,6 +144,6 @@ def check_source(source: SourceConfig, get: Fetch = fetch, details: int = 5) -> 
     get = _safe(get)
     rules = LinkRules.of(source)
     result = SourceCheck(rules_mode(rules))
-    _walk_lists(source, rules, result, get)
+    (_read_api if source.kind == "json_api" else _walk_lists)(source, rules, result, get)
     result.details = [_read_detail(source, link, get) for link in result.links[:details]]
     return result

@@ -104,3 +104,15 @@ def test_retired_recheck_keys_warn_and_new_ones_are_validated(caplog) -> None:  
     assert old[0].full_refetch_days == 7 and "'recheck_old_days' is no longer used" in caplog.text
     with pytest.raises(ConfigError, match="full_refetch_days' must be a positive whole number"):
         parse_sources('- name: a\n  start_urls: ["http://x.gov.cn/"]\n  full_refetch_days: 0\n')
+
+
+def test_sources_check_reads_a_json_api_source(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_fixture_sites import SOURCES, _site
+
+    with FixtureServer(_site()) as server:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(SOURCES.format(base=server.base), encoding="utf-8")
+        done = _cli("sources", "check", "hd-api", "--sources", str(sources))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "JSON API" in done.stdout and "detail links kept: 1" in done.stdout
+    assert "海淀区关于促进金融业高质量发展的若干措施" in done.stdout and "海金融文〔2024〕1号" in done.stdout

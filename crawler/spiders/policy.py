@@ -3,12 +3,10 @@ its attachments, for one configured source. It only yields items and requests.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy import signals
@@ -17,6 +15,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.apilist import api_links, api_rows, bump_query
 from crawler.items import AttachmentFile, ListedLink, ListPageItem, PageItem
 from crawler.listing import LinkRules, discover
 from monitor.config import SourceConfig, load_sources, sources_by_name
@@ -116,18 +115,16 @@ class PolicySpider(scrapy.Spider):
     def parse_api(self, response: Response) -> Iterator[Any]:
         api = self.source.api or {}
         try:
-            data = json.loads(response.body)
-            rows = _dig(data, str(api.get("rows", "rows"))) or []
+            rows = api_rows(response.body, api)
         except (ValueError, KeyError, TypeError) as exc:
             yield ListPageItem(self.source.name, response.url, response.status, error=f"bad JSON: {exc}")
             return
-        links = [link for link in (_api_link(row, api, response.url) for row in rows) if link is not None]
-        links = [link for link in links if self.source.allows(link.url)]
+        links = [link for link in api_links(rows, api, response.url) if self.source.allows(link.url)]
         yield ListPageItem(self.source.name, response.url, response.status, links)
         yield from self._detail_requests(links)
         page_param = api.get("next_page")
         if rows and page_param and len(self.list_pages_seen) < int(api.get("max_pages", self.source.max_list_pages)):
-            next_url = _bump_query(response.url, str(page_param))
+            next_url = bump_query(response.url, str(page_param))
             if next_url not in self.list_pages_seen:
                 yield self._list_request(next_url)
 
@@ -273,41 +270,3 @@ def truncated(body: bytes, flags: list[str]) -> str:
     if b"<html" in head and b"</html" not in tail:
         return "body cut short: the connection closed before </html> (no Content-Length)"
     return ""
-
-
-def _dig(data: Any, path: str) -> Any:
-    for key in path.split("."):
-        data = data[int(key)] if isinstance(data, list) else data[key]
-    return data
-
-
-def _api_link(row: Mapping[str, Any], api: Mapping[str, Any], base: str) -> ListedLink | None:
-    """One API row → the detail link with the fields the row gives (e.g. 发文字号, 有效性)."""
-    href = row.get(str(api.get("url", "url")))
-    if not href:
-        return None
-    fields: dict[str, str] = {}
-    for label, template in (api.get("fields") or {}).items():
-        try:
-            value = str(template).format(**row)
-        except (KeyError, IndexError, ValueError):
-            continue
-        if value.strip() and "None" not in value:
-            fields[str(label)] = value
-    flag_field = api.get("status_field")
-    if flag_field and flag_field in row:
-        mapping = {str(k): str(v) for k, v in (api.get("status_map") or {}).items()}
-        fields["有效性"] = mapping.get(str(row[flag_field]), mapping.get("*", str(row[flag_field])))
-    return ListedLink(
-        urljoin(base, str(href)),
-        str(row.get(str(api.get("title", "title")), "")),
-        str(row.get(str(api.get("date", "date")), ""))[:10],
-        fields,
-    )
-
-
-def _bump_query(url: str, param: str) -> str:
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    query[param] = str(int(query.get(param, "1")) + 1)
-    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -36,7 +36,9 @@ from bench import mirror
 from monitor.store.db import Database
 from monitor.store.models import Event, Run
 
-PG_URL = os.environ.get("POLICYWATCH_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "POLICYWATCH_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)  # benchmarks use a throw-away schema in it
 TODAY = "2026-11-28"
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,19 +11,16 @@ import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from difflib import SequenceMatcher
+from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
-from monitor.ingest import Ingestor
+from bench.bench_crawl import database
 from monitor.store.db import Database
-from monitor.store.models import Policy, RepealLink, Run
+from monitor.store.models import Policy, RepealLink
 from monitor.titlekey import TITLE_MATCH_THRESHOLD
-from tests.test_repeal_matching import SETTINGS_FREE, SOURCE, TODAY, library, page
+from tests.test_repeal_matching import library, new_page_ingestor, page
 
 
 def previous_matcher(db: Database) -> float:
@@ -39,12 +36,7 @@ def previous_matcher(db: Database) -> float:
 
 
 def store_one_page(db: Database) -> float:
-    with db.session() as s:
-        run = Run(started_at=datetime.now(UTC), stats={})
-        s.add(run)
-        s.flush()
-        run_id = run.id
-    ingestor = Ingestor(db, run_id=run_id, source=SOURCE, settings=SETTINGS_FREE, today=TODAY)
+    ingestor = new_page_ingestor(db)
     start = time.perf_counter()
     ingestor.ingest_page(page())
     return time.perf_counter() - start
@@ -53,14 +45,12 @@ def store_one_page(db: Database) -> float:
 def main() -> None:
     policies = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     pending = int(sys.argv[2]) if len(sys.argv) > 2 else 500
-    urls = {"sqlite": None, "postgresql": os.environ.get("POLICYWATCH_BENCH_PG_URL")}
+    kinds = ["sqlite", "postgresql"] if os.environ.get("POLICYWATCH_BENCH_PG_URL") else ["sqlite"]
     print(f"{policies} stored policies, {pending} unresolved repeal references; one new page stored")
     print(f"{'database':<12}{'indexed keys (ms)':>20}{'previous scan (ms)':>22}{'speed-up':>10}")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, url in urls.items():
-            if name == "postgresql" and not url:
-                continue
-            with _scratch(url, tmp) as db_url:
+        for name in kinds:
+            with database(name, Path(tmp)) as (db_url, _, _):
                 db = Database(db_url)
                 db.upgrade()
                 library(db, policies, pending)
@@ -68,24 +58,6 @@ def main() -> None:
                 old = previous_matcher(db)
                 print(f"{name:<12}{new * 1000:>20.1f}{old * 1000:>22.1f}{old / new:>9.0f}×")
                 db.dispose()
-
-
-@contextmanager
-def _scratch(pg_url: str | None, tmp: str) -> Iterator[str]:
-    """A fresh SQLite file, or a throw-away PostgreSQL schema."""
-    if pg_url is None:
-        yield f"sqlite:///{tmp}/bench.db"
-        return
-    schema = f"pw_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{pg_url}{'&' if '?' in pg_url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

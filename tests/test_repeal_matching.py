@@ -109,14 +109,19 @@ def _loaded_rows() -> Iterator[list[object]]:
             event.remove(model, "load", on_load)
 
 
-def test_storing_a_page_reads_only_matching_candidates(db: Database) -> None:
-    library(db, policies=5000, pending=500)
+def new_page_ingestor(db: Database) -> Ingestor:
+    """An ingestor for one run of the library source (the benchmark stores its page the same way)."""
     with db.session() as s:
         run = Run(started_at=datetime.now(UTC), stats={})
         s.add(run)
         s.flush()
         run_id = run.id
-    ingestor = Ingestor(db, run_id=run_id, source=SOURCE, settings=SETTINGS_FREE, today=TODAY)
+    return Ingestor(db, run_id=run_id, source=SOURCE, settings=SETTINGS_FREE, today=TODAY)
+
+
+def test_storing_a_page_reads_only_matching_candidates(db: Database) -> None:
+    library(db, policies=5000, pending=500)
+    ingestor = new_page_ingestor(db)
     with _loaded_rows() as loaded:
         assert ingestor.ingest_page(page()) in {"new", "changed"}
     # Before indexed keys every unresolved reference was compared with every stored policy:

@@ -34,7 +34,6 @@ def _gaps(site: FaultSite, paths: list[str]) -> list[float]:
 def _run(db: Database, base: str, delay: float) -> dict[str, int]:
     sources = parse_sources(
         f'- name: own\n  start_urls: ["{base}/zcwj/index.html"]\n  download_delay: {delay}\n  concurrency: 1\n'
-        "  old_after_days: 100000\n"  # every known page is re-checked on every run
     )
     # AutoThrottle stays on; only retries are fewer so a failing page does not hold the test.
     result = run_once(db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides={"RETRY_TIMES": 1})

@@ -75,7 +75,8 @@ def download_slots(sources: Sequence[SourceConfig]) -> dict[str, dict[str, Any]]
 
 
 def _log_crawl_failure(failure: Any, source_name: str) -> None:
-    log.error("[%s] crawl failed: %s", source_name, failure.getTraceback())
+    log.error("[%s] crawl failed: %s", source_name, failure.getErrorMessage())
+    log.debug("[%s] %s", source_name, failure.getTraceback())
 
 
 def crawl_sources(

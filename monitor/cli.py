@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections import Counter
@@ -27,7 +28,6 @@ from monitor.cli_common import (
 )
 from monitor.cli_reprocess import reprocess_command
 from monitor.config import (
-    Settings,
     load_settings,
     parse_sources,
 )
@@ -46,17 +46,31 @@ DEMO_SCRAPY = {
 }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PipeSafeGroup(click.Group):
+    """`policywatch export | head` ends quietly with 0: a reader that stopped reading is not an error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # Python's documented pattern: point stdout at /dev/null so the exit flush cannot fail.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+
+
+@click.group(cls=PipeSafeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v: per page, -vv: debug).")
 @click.option("--log-json", is_flag=True, help="Log lines as JSON objects (for log collectors).")
 @click.version_option(package_name="policywatch")
-def cli(verbose: int, log_json: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, log_json: bool) -> None:
     """policywatch — watch Chinese government policy pages.
 
     Crawls policy list and detail pages, stores a version whenever the normalised text changes,
     diffs article by article, reads effective/expiry dates and repeals, and alerts subscribers.
     Start with `policywatch demo` to see it work on a bundled offline site.
     """
+    ctx.ensure_object(dict)["verbose"] = verbose
     setup_logging(verbose, log_json)
 
 
@@ -82,18 +96,31 @@ def _print_run(result: RunResult, title: str) -> None:
         f"run #{result.run_id}: {result.status}; events: {events}; alerts sent "
         f"{result.delivery.sent}, failed {result.delivery.failed}"
     )
+
+
+def _print_problems(result: RunResult, verbose: int) -> None:
+    """stderr, for cron mail: one line per failed source (every error with -v), one for alerts."""
     for name in result.failed_sources:
         st = result.source_stats.get(name, {})
-        for reason in st.get("failing", []):
-            err.print(f"[red]{name} 信息源异常[/red]: {reason}")
-        for line in st.get("errors", [])[:5] or ([] if st.get("failing") else ["crawl did not complete"]):
-            err.print(f"[yellow]{name}[/yellow]: {line}")
+        errors = [*st.get("failing", []), *st.get("errors", [])] or ["crawl did not complete"]
+        failed = st.get("failed", 0) + st.get("list_failures", 0)
+        more = f" (+{len(errors) - 1} more, -v lists them)" if len(errors) > 1 and not verbose else ""
+        click.echo(f"{name}: {failed or 'no'} page(s) failed: {errors[0]}{more}", err=True)
+        for line in errors[1:] if verbose else []:
+            click.echo(f"{name}: {line}", err=True)
     for name, st in sorted(result.source_stats.items()):
         if st.get("capped") and name not in result.failed_sources:  # never a silent truncation
-            err.print(
-                f"[yellow]{name}[/yellow]: max_list_pages reached, {st['capped']} further list page(s) not "
-                "crawled (no removals this run) — raise max_list_pages for this source"
+            click.echo(
+                f"{name}: max_list_pages reached, {st['capped']} further list page(s) not "
+                "crawled (no removals this run) — raise max_list_pages for this source",
+                err=True,
             )
+    stats = result.delivery
+    if stats.failed:
+        given_up = f", {stats.gave_up} given up" if stats.gave_up else ", retried on the next run"
+        click.echo(
+            f"{stats.failed} alert(s) could not be delivered{given_up}: policywatch alerts list --failed", err=True
+        )
 
 
 @cli.command()
@@ -104,7 +131,10 @@ def _print_run(result: RunResult, title: str) -> None:
 @click.option("--source", "only", multiple=True, help="Run only this source (repeatable).")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Pretend today is this date (Asia/Shanghai).")
 @click.option("--dry-run", is_flag=True, help="Crawl and diff, print what would happen; store and send nothing.")
+@click.option("--summary", is_flag=True, help="Print the per-source table and totals (also shown with -v).")
+@click.pass_context
 def run(
+    ctx: click.Context,
     sources_file: str | None,
     config_file: str | None,
     db_url: str | None,
@@ -112,12 +142,16 @@ def run(
     only: tuple[str, ...],
     today: Any,
     dry_run: bool,
+    summary: bool,
 ) -> None:
     """Crawl every source once, store changes, raise events, send alerts, write the report.
 
-    Safe to call from cron: a second run on the same database exits at once (code 3).
-    Exit codes: 0 all good; 1 some sources failed (the rest was processed and committed);
-    2 could not run (bad config, database unreachable); 3 another run is in progress.
+    Made for cron: a successful run prints nothing (--summary or -v prints the table); a failed
+    source is one line on stderr, an alert that could not be delivered one more. A second run on
+    the same database exits at once (code 3).
+    Exit codes: 0 all good; 1 some sources failed or alerts could not be delivered (the rest was
+    processed and committed; alerts are retried next run); 2 could not run (bad config, database
+    unreachable); 3 another run is in progress.
     """
     settings = settings_or_exit(config_file)
     sources = sources_or_exit(sources_file, only)
@@ -136,13 +170,15 @@ def run(
     except LockedError as exc:
         err.print(f"[yellow]not running:[/yellow] {exc}")
         sys.exit(EXIT_LOCKED)
-    _print_run(result, "policywatch run --dry-run" if dry_run else "policywatch run")
-    if dry_run:
-        for name, st in sorted(result.source_stats.items()):
-            for line in st.get("would", []):
-                console.print(f"would record [{name}] {line}")
-    if result.report:
-        console.print(f"report: {result.report}")
+    verbose = (ctx.obj or {}).get("verbose", 0)
+    if summary or verbose or dry_run:
+        _print_run(result, "policywatch run --dry-run" if dry_run else "policywatch run")
+        if result.report:
+            console.print(f"report: {result.report}")
+    for name, st in sorted(result.source_stats.items()) if dry_run else ():
+        for line in st.get("would", []):
+            console.print(f"would record [{name}] {line}", markup=False)
+    _print_problems(result, verbose)
     sys.exit(result.exit_code)
 
 
@@ -153,7 +189,7 @@ def run(
 @click.option("--run", "run_id", type=int, help="Only events of this run.")
 def events(db_url: str | None, as_json: bool, types: tuple[str, ...], run_id: int | None) -> None:
     """List recorded events (new_policy, text_changed, removed, repealed, expiry_changed, …)."""
-    db = open_db(db_url, settings_or_exit(None))
+    db = open_db(db_url, settings_or_exit(None), create=False)
     with db.session() as session:
         query = select(Event).order_by(Event.id)
         if types:
@@ -182,7 +218,7 @@ def report(db_url: str | None, out_dir: str, since: Any) -> None:
     from monitor.lifecycle import today_in_shanghai
     from monitor.report import render_report
 
-    db = open_db(db_url, Settings())
+    db = open_db(db_url, settings_or_exit(None), create=False)
     index = render_report(db, out_dir, today=today_in_shanghai(), since=since.date() if since else None)
     console.print(f"report written: {index}")
 
@@ -198,7 +234,7 @@ def diff(policy: str, db_url: str | None, from_seq: int | None, to_seq: int | No
     from monitor.normalise import document_from_json
     from monitor.terminal import print_diff
 
-    db = open_db(db_url, Settings())
+    db = open_db(db_url, settings_or_exit(None), create=False)
     with db.session() as session:
         found = find_policy(session, policy)
         versions = {v.seq: v for v in found.versions}
@@ -309,6 +345,7 @@ def demo(workdir: str) -> None:
                     progress=bars.update,
                 )
             _print_run(result, f"demo run {number} (site revision {revision})")
+            _print_problems(result, 0)
             results.append(result)
         _demo_summary(db, work, len(receiver.received), len(smtp.messages))
     sys.exit(max(r.exit_code for r in results))

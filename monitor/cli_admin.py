@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 import tomlkit
+from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import func, select
 
-import monitor.derive as derivation
 from monitor.cli_common import (
     DEFAULT_CONFIG,
     config_path,
     console,
+    emit_json_lines,
     err,
-    find_policy,
     open_db,
     settings_or_exit,
-    shanghai,
     sources_option,
     sources_or_exit,
     sources_path,
 )
+from monitor.cli_ops import alerts_group, status_command
+from monitor.cli_read import READING_COMMANDS
 from monitor.config import (
     ALL_EVENT_TYPES,
     DELIVERY_MODES,
@@ -37,9 +36,9 @@ from monitor.config import (
     load_sources,
 )
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
-from monitor.lifecycle import today_in_shanghai
-from monitor.store.models import Alert, Event, Policy, Run, Source, Version
+from notifier.channels import robot_url
 from notifier.secrets import mask_url
+from notifier.urlcheck import apprise_problem, how_to_reference, literal_secrets
 
 
 @click.group("config")
@@ -70,13 +69,16 @@ def config_check(config_file: str | None, sources_file: str | None) -> None:
                         expand_env(url)
                     except ConfigError as exc:
                         problems.append(f"{path}: subscriber '{sub.name}' ({mask_url(url)}): {exc}")
+                    problem = apprise_problem(url, os.environ)
+                    if problem:
+                        problems.append(f"{path}: subscriber '{sub.name}' ({mask_url(url)}): {problem}")
     if sources_file:
         try:
             console.print(f"{sources_file}: {len(load_sources(sources_file))} source(s)")
         except ConfigError as exc:
             problems.append(str(exc))
     for problem in problems:
-        err.print(f"[red]✗[/red] {problem}")
+        err.print(f"[red]✗[/red] {escape(problem)}")
     if problems:
         sys.exit(EXIT_CANNOT_RUN)
     console.print("[green]configuration OK[/green]")
@@ -104,9 +106,25 @@ def _save(path: Path, doc: tomlkit.TOMLDocument) -> None:
 
 @subscribers_group.command("list")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
-def subscribers_list(config_file: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per subscriber (secrets masked).")
+def subscribers_list(config_file: str | None, as_json: bool) -> None:
     """Subscribers with their channels (secrets masked) and filters."""
     settings = settings_or_exit(config_file)
+    if as_json:
+        emit_json_lines(
+            {
+                "name": sub.name,
+                "urls": [mask_url(u) for u in sub.urls],
+                "events": list(sub.events),
+                "regions": list(sub.regions),
+                "sources": list(sub.sources),
+                "keywords": list(sub.keywords),
+                "min_importance": sub.min_importance,
+                "mode": sub.mode,
+            }
+            for sub in settings.subscribers
+        )
+        return
     table = Table(title=f"{len(settings.subscribers)} subscriber(s)")
     for col in ("name", "channels", "events", "filters", "mode"):
         table.add_column(col)
@@ -137,6 +155,11 @@ def subscribers_list(config_file: str | None) -> None:
 @click.option("--keyword", "keywords", multiple=True)
 @click.option("--min-importance", type=click.Choice(IMPORTANCE), default="low", show_default=True)
 @click.option("--mode", type=click.Choice(DELIVERY_MODES), default="immediate", show_default=True)
+@click.option(
+    "--allow-plaintext-secret",
+    is_flag=True,
+    help="Write a password or robot key given literally into the file (default: refused; use ${VAR}).",
+)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 def subscribers_add(
     name: str,
@@ -147,13 +170,33 @@ def subscribers_add(
     keywords: tuple[str, ...],
     min_importance: str,
     mode: str,
+    allow_plaintext_secret: bool,
     config_file: str | None,
 ) -> None:
-    """Add subscriber NAME to the config file (its comments and layout are kept)."""
+    """Add subscriber NAME to the config file (its comments and layout are kept).
+
+    A robot webhook address copied from WeCom, DingTalk or Feishu is stored as its apprise URL
+    (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K → wecombot://K). Secrets belong in the
+    environment: a URL with a password or robot key written out is refused unless
+    --allow-plaintext-secret; write ${VAR} instead (expanded only when a message is sent)."""
     path, doc = _document(config_file)
+    stored = [robot_url(u) for u in urls]
+    for url in stored:
+        problem = apprise_problem(url, os.environ)
+        if problem:
+            raise click.BadParameter(f"{mask_url(url)}: {problem}", param_hint="--url")
+        if literal_secrets(url) and not allow_plaintext_secret:
+            raise click.BadParameter(
+                f"{mask_url(url)} has a secret written out, and the config file is not the place for it: "
+                f"{how_to_reference(url)}. (--allow-plaintext-secret stores it anyway.)",
+                param_hint="--url",
+            )
+    for given, url in zip(urls, stored, strict=True):
+        if given != url:
+            console.print(f"{mask_url(given)} is stored as {mask_url(url)}", markup=False)
     table = tomlkit.table()
     table.add("name", name)
-    table.add("urls", list(urls))
+    table.add("urls", stored)
     for key, value in (("events", events), ("regions", regions), ("sources", sources), ("keywords", keywords)):
         if value:
             table.add(key, list(value))
@@ -220,65 +263,6 @@ def subscribers_test(name: str, config_file: str | None) -> None:
     sys.exit(EXIT_PARTIAL if failed else 0)
 
 
-@click.command("status")
-@click.option("--db", "db_url", help="Database URL.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False))
-def status_command(db_url: str | None, config_file: str | None) -> None:
-    """Last run, failing sources, pending and failed alerts, policies expiring in 30 days."""
-    settings = settings_or_exit(config_file)
-    db = open_db(db_url, settings)
-    today = today_in_shanghai()
-    with db.session() as session:
-        run = session.scalar(select(Run).order_by(Run.id.desc()).limit(1))
-        if run is None:
-            console.print("no run yet: start with `policywatch run` (or `policywatch demo`)")
-        else:
-            events = session.scalar(select(func.count()).select_from(Event).where(Event.run_id == run.id))
-            console.print(
-                f"last run #{run.id}: {run.status}, started {run.started_at:%Y-%m-%d %H:%M}, "
-                f"{len(run.stats or {})} source(s), {events} event(s), "
-                f"alerts sent {run.alerts_sent}, failed {run.alerts_failed}"
-            )
-            for name, st in sorted((run.stats or {}).items()):
-                if not st.get("failing") and (st.get("failed") or st.get("list_failures") or not st.get("list_pages")):
-                    first = (st.get("errors") or ["no list page fetched"])[0]
-                    err.print(f"[yellow]source with errors[/yellow] {name}: {first}")
-        for source in session.scalars(select(Source).where(Source.failing_since.is_not(None)).order_by(Source.name)):
-            err.print(
-                f"[red]failing source[/red] {source.name} (since {shanghai(source.failing_since)}): "
-                f"{source.failing_reason}"
-            )
-        alerts = dict(session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all())
-        console.print("alerts: " + (", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "none"))
-        given_up = select(Alert).where(Alert.status.in_(("failed", "unconfirmed"))).order_by(Alert.id.desc())
-        for alert in session.scalars(given_up.limit(5)):
-            err.print(
-                f"[red]{alert.status} alert[/red] #{alert.id} to {alert.subscriber} after {alert.tries} tries: "
-                f"{alert.last_error[:200]}"
-            )
-        stale = session.scalar(select(func.count()).where(Version.derived_by != derivation.DERIVATION_VERSION))
-        if stale:
-            err.print(
-                f"[yellow]{stale} stored version(s) were read by an older extractor/normaliser[/yellow]: "
-                "`policywatch reprocess` updates their facts and statuses at once (nothing is sent)"
-            )
-        soon = list(
-            session.scalars(
-                select(Policy)
-                .where(Policy.expires_date >= today, Policy.expires_date <= today + timedelta(days=30))
-                .order_by(Policy.expires_date)
-            )
-        )
-        table = Table(title=f"{len(soon)} policy(ies) expiring within 30 days")
-        for col in ("expires", "policy", "source"):
-            table.add_column(col)
-        for p in soon:
-            table.add_row(p.expires_date.isoformat() if p.expires_date else "", p.title, p.source.name)
-        console.print(table)
-        n_sources = session.scalar(select(func.count()).select_from(Source))
-        console.print(f"{n_sources} source(s) known; checked {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-
-
 @click.command("schedule")
 @sources_option
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
@@ -302,115 +286,66 @@ def schedule_command(sources_file: str | None, config_file: str | None, db_url: 
     serve_forever(scheduler)
 
 
-@click.command("policies")
-@click.option("--db", "db_url", help="Database URL.")
-@click.option("--status", "statuses", multiple=True, help="Only this status (现行有效, 已废止, …; repeatable).")
-@click.option("--region", help="Only sources whose region contains this.")
-def policies_command(db_url: str | None, statuses: tuple[str, ...], region: str | None) -> None:
-    """Policies with their lifecycle status, 文号 and dates."""
-    db = open_db(db_url, settings_or_exit(None))
-    with db.session() as session:
-        query = select(Policy).join(Source).order_by(Policy.expires_date.is_(None), Policy.expires_date, Policy.id)
-        if statuses:
-            query = query.where(Policy.status.in_(statuses))
-        if region:
-            query = query.where(Source.region.contains(region))
-        rows = list(session.scalars(query))
-        table = Table(title=f"{len(rows)} policy(ies)")
-        for col in ("id", "status", "policy", "文号", "effective", "expires", "source"):
-            table.add_column(col)
-        for p in rows:
-            presumed = " (推定)" if "presumed" in p.status_source else ""
-            table.add_row(
-                str(p.id),
-                p.status + presumed,
-                p.title,
-                p.doc_number or "",
-                str(p.effective_date or ""),
-                str(p.expires_date or ""),
-                p.source.name,
-            )
-        console.print(table)
+@click.group("sources")
+def sources_group() -> None:
+    """List the configured sources, or check what the spider would extract from one."""
 
 
-@click.command("history")
-@click.argument("policy")
-@click.option("--db", "db_url", help="Database URL.")
-def history_command(policy: str, db_url: str | None) -> None:
-    """Versions and events of POLICY (id, URL, 文号 or part of the title)."""
-    db = open_db(db_url, settings_or_exit(None))
-    with db.session() as session:
-        found = find_policy(session, policy)
-        console.print(f"#{found.id} {found.title} — {found.status} ({found.status_source}: {found.status_evidence})")
-        console.print(f"{found.url}")
-        table = Table(title="versions and events")
-        for col in ("when", "what", "detail"):
-            table.add_column(col)
-        rows = [
-            (v.fetched_at, f"v{v.seq}", f"hash {v.content_hash[:12]}, HTTP {v.http_status}") for v in found.versions
-        ]
-        rows += [
-            (e.detected_at, e.type, e.summary)
-            for e in session.scalars(select(Event).where(Event.policy_id == found.id))
-        ]
-        for when, what, detail in sorted(rows, key=lambda r: (r[0].replace(tzinfo=None), r[1])):
-            table.add_row(f"{when:%Y-%m-%d %H:%M}", what, detail)
-        console.print(table)
-
-
-EXPORT_FIELDS = (
-    "id",
-    "title",
-    "doc_number",
-    "issuer",
-    "status",
-    "status_source",
-    "published",
-    "effective_date",
-    "expires_date",
-    "url",
-    "source",
-    "region",
-    "repealed_by",
-)
-
-
-@click.command("export")
-@click.option("--db", "db_url", help="Database URL.")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
-@click.option("--out", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
-def export_command(db_url: str | None, fmt: str, out: Any) -> None:
-    """Every policy with its lifecycle, as JSON lines or CSV (UTF-8)."""
-    import csv
-    import json
-
-    db = open_db(db_url, settings_or_exit(None))
-    with db.session() as session:
-        rows = [
+@sources_group.command("list")
+@sources_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+def sources_list(sources_file: str | None, as_json: bool) -> None:
+    """The sources in a sources file."""
+    sources = sources_or_exit(sources_file)
+    if as_json:
+        emit_json_lines(
             {
-                "id": p.id,
-                "title": p.title,
-                "doc_number": p.doc_number,
-                "issuer": p.issuer,
-                "status": p.status,
-                "status_source": p.status_source,
-                "published": str(p.published or ""),
-                "effective_date": str(p.effective_date or ""),
-                "expires_date": str(p.expires_date or ""),
-                "url": p.url,
-                "source": p.source.name,
-                "region": p.source.region,
-                "repealed_by": p.repealed_by.title if p.repealed_by else "",
+                "name": s.name,
+                "region": s.region,
+                "kind": s.kind,
+                "start_urls": list(s.start_urls),
+                "schedule": s.schedule,
             }
-            for p in session.scalars(select(Policy).order_by(Policy.id))
-        ]
-    if fmt == "json":
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            for s in sources
+        )
         return
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
+    table = Table(title=f"{len(sources)} source(s) in {sources_path(sources_file)}")
+    for col in ("name", "region", "start URLs", "schedule"):
+        table.add_column(col)
+    for s in sources:
+        table.add_row(s.name, s.region, "\n".join(s.start_urls), s.schedule)
+    console.print(table)
+
+
+@sources_group.command("check")
+@click.argument("name")
+@sources_option
+def sources_check(name: str, sources_file: str | None) -> None:
+    """Fetch NAME's first list page once and show the links, pagination and the fields extracted
+    from the first detail page — what the spider would see. Stores nothing."""
+    from monitor.sourcecheck import check_source
+
+    source = sources_or_exit(sources_file, [name])[0]
+    try:
+        report = check_source(source)
+    except OSError as exc:
+        err.print(f"[red]cannot fetch[/red] {source.start_urls[0]}: {exc}")
+        sys.exit(EXIT_PARTIAL)
+    console.print(
+        f"list page {report.list_url}: {len(report.links)} detail link(s), "
+        f"{len(report.next_pages)} further list page(s)"
+    )
+    for link in report.links[:20]:
+        console.print(f"  {link.date or '          '}  {link.title[:40]}  {link.url}")
+    for page in report.next_pages[:10]:
+        console.print(f"  next: {page}")
+    if report.detail is None:
+        err.print("[yellow]no detail page found on the list page[/yellow]")
+        sys.exit(EXIT_PARTIAL)
+    table = Table(title=f"detail page {report.detail_url}", show_header=False)
+    for key, value in report.detail.items():
+        table.add_row(key, value)
+    console.print(table)
 
 
 def register(cli: click.Group) -> None:
@@ -421,9 +356,9 @@ def register(cli: click.Group) -> None:
         config_group,
         subscribers_group,
         status_command,
+        alerts_group,
         schedule_command,
-        policies_command,
-        history_command,
-        export_command,
+        *READING_COMMANDS,
+        sources_group,
     ):
         cli.add_command(command)

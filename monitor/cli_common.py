@@ -2,27 +2,61 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
+from rich.markup import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config import ConfigError, Settings, SourceConfig, load_settings, load_sources, sources_by_name
 from monitor.exitcodes import EXIT_CANNOT_RUN
 from monitor.logjson import configure_logging
-from monitor.store.db import Database, resolve_database_url
+from monitor.store.db import Database, resolve_database_url, sqlite_file
 from monitor.store.models import Policy
 
-console = Console(soft_wrap=True)  # long lines (paths, URLs, errors) stay whole for cron mail and grep
-err = Console(stderr=True, soft_wrap=True)
+PIPE_WIDTH = 100_000  # tables in pipes, files and cron mail are as wide as their content
+
+
+class _Console(Console):
+    """A rich console that never cuts a table to 80 columns when its output is not a terminal."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)  # type: ignore[attr-defined]
+        return size if self.is_terminal else ConsoleDimensions(PIPE_WIDTH, size.height)
+
+
+console = _Console(soft_wrap=True)  # long lines (paths, URLs, errors) stay whole for cron mail and grep
+err = _Console(stderr=True, soft_wrap=True)
+
+
+def heading(text: str) -> None:
+    """A rule across a terminal; a plain line elsewhere."""
+    if console.is_terminal:
+        console.rule(text)
+    else:
+        console.print(f"== {text} ==", markup=False, highlight=False)
+
+
+def local_time(moment: datetime | None) -> str:
+    """`shanghai()` for a time that may be missing."""
+    return shanghai(moment) if moment is not None else ""
+
+
+def emit_json_lines(rows: Iterable[dict[str, Any]]) -> None:
+    """--json: one JSON object per line (jq, grep and pandas read it alike)."""
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False, default=str))
+
 
 DEFAULT_CONFIG = "policywatch.toml"
 
@@ -47,9 +81,21 @@ def masked_db(url: str) -> str:
         return "<unparseable URL>"
 
 
-def open_db(db_url: str | None, settings: Settings) -> Database:
-    """Open and upgrade the database, or exit 2 with a clear message (the password masked)."""
+def open_db(db_url: str | None, settings: Settings, *, create: bool = True) -> Database:
+    """Open and upgrade the database, or exit 2 with a clear message (the password masked).
+    Reading commands pass create=False: a mistyped SQLite path is an error, not a new empty file."""
     url = resolve_database_url(db_url, settings.database_url)
+    try:
+        path = sqlite_file(url)
+    except Exception:
+        err.print(f"[red]not a database URL or path:[/red] {masked_db(url)} (e.g. policywatch.db, postgresql://…)")
+        sys.exit(EXIT_CANNOT_RUN)
+    if path is not None and not create and not path.is_file():
+        err.print(
+            f"[red]no database at {path}[/red]: nothing has been stored there "
+            "(give --db PATH or $POLICYWATCH_DATABASE_URL, or run `policywatch run` first)"
+        )
+        sys.exit(EXIT_CANNOT_RUN)
     try:
         db = Database(url)
         db.upgrade()
@@ -71,7 +117,7 @@ def settings_or_exit(option: str | None) -> Settings:
     try:
         return load_settings(config_path(option))
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
         sys.exit(EXIT_CANNOT_RUN)
 
 
@@ -103,7 +149,7 @@ def sources_or_exit(sources_file: str | None, names: Sequence[str] = ()) -> list
         sources = load_sources(sources_path(sources_file))
         return sources_by_name(sources, list(names)) if names else sources
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
         sys.exit(EXIT_CANNOT_RUN)
 
 

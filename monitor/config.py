@@ -131,18 +131,24 @@ def _kind(entry: Mapping[str, Any], where: str) -> str:
     return kind
 
 
-def _positive(entry: Mapping[str, Any], key: str, default: int, where: str) -> int:
-    value = entry.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{where}: '{key}' must be a positive whole number of days")
-    return value
+def yaml_error(exc: yaml.YAMLError, text: str, filename: str) -> str:
+    """`file:line:col: what` and the offending line with a caret, not PyYAML's internals."""
+    mark = getattr(exc, "problem_mark", None)
+    if not isinstance(exc, yaml.MarkedYAMLError) or mark is None:
+        return f"{filename}: not valid YAML ({type(exc).__name__})"
+    what = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "not valid YAML"
+    lines = text.splitlines()
+    offending = lines[mark.line] if mark.line < len(lines) else ""
+    return (
+        f"{filename}:{mark.line + 1}:{mark.column + 1}: invalid YAML: {what}\n    {offending}\n    {' ' * mark.column}^"
+    )
 
 
 def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
     try:
         data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{filename}: invalid YAML: {exc}") from exc
+        raise ConfigError(yaml_error(exc, text, filename)) from exc
     if isinstance(data, dict) and "sources" in data:
         data = data["sources"]
     if not isinstance(data, list):

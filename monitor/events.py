@@ -49,6 +49,14 @@ def importance(type_: str, details: dict[str, Any]) -> str:
     return "low"
 
 
+def policy_regions(policy: Policy) -> str:
+    """Where a policy belongs, for region filters: its source's region, the regions of the sites
+    that mirror it, and its issuers (a district's policy found first on a city-wide aggregator is
+    still that district's)."""
+    names = [policy.source.region, *(alias.source.region for alias in policy.aliases), policy.issuer]
+    return "\n".join(n for n in names if n)
+
+
 def record_event(
     session: Session,
     *,
@@ -72,7 +80,9 @@ def record_event(
             select(Version.text).where(Version.policy_id == policy.id).order_by(Version.seq.desc()).limit(1)
         )
         haystack += "\n" + (latest_text or "")
-    _queue_alerts(session, event, policy.source, haystack, () if type_ in QUIET_EVENTS else subscribers)
+    _queue_alerts(
+        session, event, policy.source, haystack, () if type_ in QUIET_EVENTS else subscribers, policy_regions(policy)
+    )
     return event
 
 
@@ -126,11 +136,16 @@ def _insert(
 
 
 def _queue_alerts(
-    session: Session, event: Event, source: Source, haystack: str, subscribers: Sequence[Subscriber]
+    session: Session,
+    event: Event,
+    source: Source,
+    haystack: str,
+    subscribers: Sequence[Subscriber],
+    regions: str = "",
 ) -> None:
     """Outbox rows for the subscribers that want this event, in the event's transaction."""
     for sub in subscribers:
-        if sub.wants(event.type, event.details["importance"], source.region, source.name, haystack):
+        if sub.wants(event.type, event.details["importance"], regions or source.region, source.name, haystack):
             session.add(Alert(event_id=event.id, subscriber=sub.name, status="pending"))
 
 

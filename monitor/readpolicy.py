@@ -1,4 +1,5 @@
-"""`policywatch extract`: one policy read from a file or URL into the documented JSON contract."""
+"""`policywatch extract`: one policy read from a file or URL (HTML, text, PDF, DOCX) into the
+documented JSON contract; binary input is refused with a reason."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from monitor.attachments import read_attachment
 from monitor.config import DEFAULT_USER_AGENT
 from monitor.encoding import decode_html
 from monitor.extract import extract_page
@@ -34,16 +36,49 @@ def fetch_decoded(url: str, timeout: float = 30) -> tuple[int, str, str]:
     return status, encoding, text
 
 
+def _download(url: str, timeout: float = 30) -> tuple[bytes, str]:
+    request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only, checked by the caller
+            return response.read(20 * 1024 * 1024), response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        raise ValueError(f"HTTP {exc.code}") from exc
+
+
+def _document_text(name: str, raw: bytes, content_type: str) -> str | None:
+    """The text of a PDF or DOCX file (as attachments are read); None for anything else."""
+    is_docx = raw.startswith(b"PK\x03\x04") and b"word/" in raw[:65536]
+    if not (raw.startswith(b"%PDF") or is_docx or name.lower().endswith((".pdf", ".docx"))):
+        return None
+    read = read_attachment(name, 200, raw, content_type)
+    if not read.text.strip():
+        raise ValueError(
+            f"no text could be read from this {read.kind.upper() if read.kind != 'other' else 'file'} (a scan without a text layer, damaged, or encrypted)"
+        )
+    return read.text
+
+
+def _is_binary(raw: bytes, text: str) -> bool:
+    head = text[:8192]
+    odd = sum(1 for ch in head if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    return b"\x00" in raw[:8192] or odd > max(8, len(head) // 50)
+
+
 def _load(path_or_url: str) -> tuple[str, str]:
-    """Returns (text, url)."""
+    """Returns (text, url): HTML, plain text, PDF or DOCX; anything else is refused."""
     if path_or_url.startswith(("http://", "https://")):
-        status, text = fetch(path_or_url)
-        if status >= 400:
-            raise ValueError(f"HTTP {status}")
-        return text, path_or_url
-    raw = Path(path_or_url).read_bytes()
-    _, text = decode_html(raw)
-    return text, Path(path_or_url).resolve().as_uri()
+        raw, content_type = _download(path_or_url)
+        url = path_or_url
+    else:
+        raw, content_type = Path(path_or_url).read_bytes(), ""
+        url = Path(path_or_url).resolve().as_uri()
+    document = _document_text(path_or_url.rsplit("/", 1)[-1], raw, content_type)
+    if document is not None:
+        return document, url
+    _, text = decode_html(raw, content_type)
+    if _is_binary(raw, text):
+        raise ValueError("not a policy document: binary data (give an HTML, text, PDF or DOCX file)")
+    return text, url
 
 
 def _looks_like_html(text: str) -> bool:

@@ -40,6 +40,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        """1 when a source failed or an alert could not be delivered (it is retried next run)."""
         return EXIT_OK if self.status == "ok" else EXIT_PARTIAL
 
 
@@ -124,7 +125,8 @@ def _run_locked(
             or not stats[s.name]["list_pages"]
             or stats[s.name].get("failing")
         )
-        run.status = "dry-run" if dry_run else "ok" if not failed and exitcode == 0 else "partial"
+        ok = not failed and exitcode == 0 and not delivery.failed
+        run.status = "dry-run" if dry_run else "ok" if ok else "partial"
         run.finished_at = datetime.now(UTC)
         run.alerts_sent, run.alerts_failed = delivery.sent, delivery.failed
         events = Counter(
@@ -137,5 +139,5 @@ def _run_locked(
     if dry_run:
         events = Counter(line.split(":", 1)[0] for st in stats.values() for line in st.get("would", []))
     report = render_report(db, report_dir, today=today) if report_dir and not dry_run else None
-    status = "partial" if failed or exitcode else "ok"
+    status = "partial" if failed or exitcode or delivery.failed else "ok"
     return RunResult(run_id, status, stats, events, delivery, report, failed)

@@ -14,7 +14,7 @@ from monitor.loopback import LoopbackServer, QuietHandler
 
 
 class WebhookReceiver(LoopbackServer):
-    def __init__(self, log_file: Path | None = None, fail_first: int = 0) -> None:
+    def __init__(self, log_file: Path | None = None, fail_first: int = 0, port: int = 0) -> None:
         self.log_file = log_file
         self.fail_first = fail_first
         self.received: list[dict[str, Any]] = []
@@ -50,7 +50,7 @@ class WebhookReceiver(LoopbackServer):
                 self.end_headers()
                 self.wfile.write(b'{"errcode":0,"errmsg":"ok"}')
 
-        super().__init__(Handler, 0)
+        super().__init__(Handler, port)
 
     @property
     def url(self) -> str:

@@ -37,6 +37,7 @@ def test_demo_then_events_json_show_exactly_the_planted_changes(tmp_path: Path) 
     shown = pw("diff", "东经信发〔2025〕5号", "--db", f"sqlite:///{work / 'policywatch.db'}")
     assert shown.returncode == 0, shown.stderr
     assert "第五条: 最高1500万元 → 最高2000万元" in shown.stdout
+    assert "给予最高[-1500-]{+2000+}万元资金支持" in shown.stdout and "15002000" not in shown.stdout  # a pipe
     unknown = pw("diff", "no-such-policy", "--db", f"sqlite:///{work / 'policywatch.db'}")
     assert unknown.returncode == 2 and "no policy matches" in unknown.stderr
 
@@ -112,6 +113,7 @@ def test_subscribers_add_list_remove_keep_the_file_and_mask_secrets(tmp_path: Pa
         "wecombot://0123456789abcdefSECRET",
         "--url",
         "mailtos://user:pa55word@smtp.example.com?to=a@example.com",
+        "--allow-plaintext-secret",
         "--region",
         "海淀",
         "--mode",

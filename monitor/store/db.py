@@ -21,10 +21,23 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def resolve_database_url(cli_value: str | None = None, config_value: str | None = None) -> str:
     """--db URL, then $POLICYWATCH_DATABASE_URL, then the config file, then ./policywatch.db."""
     url = cli_value or os.environ.get(ENV_VAR) or config_value or f"sqlite:///{DEFAULT_DB_FILE}"
-    # Plain postgresql:// URLs get the psycopg 3 driver we ship.
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if "://" not in url:  # a plain file path is a SQLite database
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    # Plain postgresql:// (and Heroku-style postgres://) URLs get the psycopg 3 driver we ship.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

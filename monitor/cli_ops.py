@@ -1,0 +1,212 @@
+"""Operating it: `status` (Nagios-style exit codes), `alerts list` and `alerts retry`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import monitor.derive as derivation
+from monitor.checkstate import assess
+from monitor.cli_common import console, emit_json_lines, local_time, open_db, settings_or_exit, shanghai
+from monitor.lifecycle import today_in_shanghai
+from monitor.store.models import Alert, Policy, Run, Source, Version
+
+_UNDELIVERED = ("pending", "sending", "failed", "unconfirmed")
+_GIVEN_UP = ("failed", "unconfirmed")  # unconfirmed: sent, but the receiver never answered
+
+
+def _failing(run: Run | None) -> dict[str, str]:
+    """Sources that failed in a run, with their first error."""
+    failing: dict[str, str] = {}
+    for name, st in sorted(((run.stats or {}) if run else {}).items()):
+        if st.get("failed") or st.get("list_failures") or not st.get("list_pages"):
+            failing[name] = (st.get("errors") or ["no list page fetched"])[0]
+    return failing
+
+
+def _status_report(session: Session) -> dict[str, Any]:
+    run = session.scalar(select(Run).where(Run.status != "dry-run").order_by(Run.id.desc()).limit(1))
+    failing = _failing(run)
+    for source in session.scalars(select(Source).where(Source.failing_since.is_not(None)).order_by(Source.name)):
+        failing[source.name] = f"failing since {shanghai(source.failing_since)}: {source.failing_reason}"
+    stale = session.scalar(select(func.count()).where(Version.derived_by != derivation.DERIVATION_VERSION))
+    alerts = dict(session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all())
+    retrying = session.scalar(
+        select(func.count()).select_from(Alert).where(Alert.status.in_(("pending", "sending")), Alert.tries > 0)
+    )
+    health = assess(
+        last_run_status=run.status if run else None,
+        sources_in_run=len(run.stats or {}) if run else 0,
+        failing_sources=list(failing),
+        failed_alerts=alerts.get("failed", 0),
+        retrying_alerts=retrying or 0,
+        unconfirmed_alerts=alerts.get("unconfirmed", 0),
+    )
+    today = today_in_shanghai()
+    soon = session.scalars(
+        select(Policy)
+        .where(Policy.expires_date >= today, Policy.expires_date <= today + timedelta(days=30))
+        .order_by(Policy.expires_date)
+    )
+    return {
+        "state": health.state,
+        "exit_code": health.code,
+        "summary": health.line,
+        "last_run": None
+        if run is None
+        else {
+            "id": run.id,
+            "status": run.status,
+            "started_at": local_time(run.started_at),
+            "finished_at": local_time(run.finished_at),
+            "sources": len(run.stats or {}),
+            "alerts_sent": run.alerts_sent,
+            "alerts_failed": run.alerts_failed,
+        },
+        "failing_sources": [{"source": k, "error": v} for k, v in failing.items()],
+        "alerts": alerts,
+        "expiring_within_30_days": [
+            {"id": p.id, "title": p.title, "expires": p.expires_date.isoformat(), "source": p.source.name}
+            for p in soon
+            if p.expires_date
+        ],
+        "sources_known": session.scalar(select(func.count()).select_from(Source)),
+        "versions_read_by_older_code": stale or 0,  # `policywatch reprocess` updates them
+    }
+
+
+@click.command("status")
+@click.option("--db", "db_url", help="Database URL or SQLite file.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def status_command(db_url: str | None, config_file: str | None, as_json: bool) -> None:
+    """Health for people and for monitoring: the first line is OK / WARNING / CRITICAL and why,
+    then the last run, failing sources, alerts by state and policies expiring within 30 days.
+
+    Exit codes (Nagios plugin convention): 0 OK; 1 WARNING — no run yet, a source failed in the
+    last run, or alerts wait for a retry; 2 CRITICAL — alerts were given up, or every source failed
+    (also: the database cannot be opened).
+    """
+    db = open_db(db_url, settings_or_exit(config_file), create=False)
+    with db.session() as session:
+        report = _status_report(session)
+    if as_json:
+        emit_json_lines([report])
+        sys.exit(report["exit_code"])
+    console.print(report["summary"], markup=False, highlight=False)
+    last = report["last_run"]
+    if last:
+        console.print(
+            f"last run #{last['id']}: {last['status']}, started {last['started_at']}, {last['sources']} source(s), "
+            f"alerts sent {last['alerts_sent']}, failed {last['alerts_failed']}",
+            markup=False,
+        )
+    for row in report["failing_sources"]:
+        console.print(f"failing source {row['source']}: {row['error']}", markup=False, highlight=False)
+    if report["versions_read_by_older_code"]:
+        console.print(
+            f"{report['versions_read_by_older_code']} stored version(s) were read by an older extractor/normaliser: "
+            "`policywatch reprocess` updates their facts and statuses at once (nothing is sent)"
+        )
+    console.print("alerts: " + (", ".join(f"{k} {v}" for k, v in sorted(report["alerts"].items())) or "none"))
+    table = Table(title=f"{len(report['expiring_within_30_days'])} policy(ies) expiring within 30 days")
+    for col in ("expires", "policy", "source"):
+        table.add_column(col)
+    for p in report["expiring_within_30_days"]:
+        table.add_row(p["expires"], p["title"], p["source"])
+    console.print(table)
+    sys.exit(report["exit_code"])
+
+
+@click.group("alerts")
+def alerts_group() -> None:
+    """The alert outbox: what is waiting, what failed, and sending it again."""
+
+
+def _alert_row(alert: Alert) -> dict[str, Any]:
+    event = alert.event
+    return {
+        "id": alert.id,
+        "status": alert.status,
+        "subscriber": alert.subscriber,
+        "tries": alert.tries,
+        "next_try": local_time(alert.next_try_at) if alert.status == "pending" else "",
+        "sent_at": local_time(alert.sent_at),
+        "event_id": event.id,
+        "event": event.type,
+        "policy": event.policy.title,
+        "error": alert.last_error,  # masked when stored
+    }
+
+
+@alerts_group.command("list")
+@click.option("--db", "db_url", help="Database URL or SQLite file.")
+@click.option("--failed", "only_failed", is_flag=True, help="Only alerts given up (failed or unconfirmed).")
+@click.option("--all", "show_all", is_flag=True, help="Delivered alerts too (default: not yet delivered).")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per alert.")
+def alerts_list(db_url: str | None, only_failed: bool, show_all: bool, limit: int, as_json: bool) -> None:
+    """Alerts not yet delivered (pending, being sent, failed, unconfirmed), newest first, with the last
+    error. unconfirmed: sent, but the receiver never answered in time."""
+    db = open_db(db_url, settings_or_exit(None), create=False)
+    with db.session() as session:
+        query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+        if only_failed:
+            query = query.where(Alert.status.in_(_GIVEN_UP))
+        elif not show_all:
+            query = query.where(Alert.status.in_(_UNDELIVERED))
+        rows = [_alert_row(a) for a in session.scalars(query)]
+    if as_json:
+        emit_json_lines(rows)
+        return
+    table = Table(title=f"{len(rows)} alert(s)")
+    for col in ("id", "status", "subscriber", "tries", "next try", "event", "policy", "error"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["status"],
+            r["subscriber"],
+            str(r["tries"]),
+            r["next_try"],
+            r["event"],
+            r["policy"],
+            r["error"],
+        )
+    console.print(table)
+
+
+@alerts_group.command("retry")
+@click.argument("alert_ids", nargs=-1, type=int)
+@click.option("--db", "db_url", help="Database URL or SQLite file.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Settings with the subscribers.")
+def alerts_retry(alert_ids: tuple[int, ...], db_url: str | None, config_file: str | None) -> None:
+    """Send undelivered alerts now: the given ALERT_IDS, or every failed and waiting one (an
+    unconfirmed one — maybe received — only when named). Each gets one more try (channels that
+    already have it are skipped; a copy carries the same de-duplication key). Exit 1 if any still fails."""
+    from notifier.outbox import deliver_pending
+
+    settings = settings_or_exit(config_file)
+    db = open_db(db_url, settings, create=False)
+    with db.session() as session:
+        retryable = ("pending", "failed", "unconfirmed") if alert_ids else ("pending", "failed")
+        query = select(Alert).where(Alert.status.in_(retryable))
+        if alert_ids:
+            query = query.where(Alert.id.in_(alert_ids))
+        chosen = list(session.scalars(query))
+        for alert in chosen:
+            alert.status, alert.next_try_at = "pending", None  # one more try; a failure gives it up again
+    if not chosen:
+        console.print("nothing to retry: no pending or failed alert" + (" with those ids" if alert_ids else ""))
+        return
+    stats = deliver_pending(db, settings, now=datetime.now(UTC))
+    console.print(f"retried {len(chosen)} alert(s): {stats.sent} delivered, {stats.failed} failed")
+    if stats.failed:
+        click.echo(f"{stats.failed} alert(s) still failing: policywatch alerts list", err=True)
+        sys.exit(1)

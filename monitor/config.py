@@ -131,6 +131,13 @@ def _kind(entry: Mapping[str, Any], where: str) -> str:
     return kind
 
 
+def _positive(entry: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    value = entry.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{where}: '{key}' must be a positive whole number of days")
+    return value
+
+
 def yaml_error(exc: yaml.YAMLError, text: str, filename: str) -> str:
     """`file:line:col: what` and the offending line with a caret, not PyYAML's internals."""
     mark = getattr(exc, "problem_mark", None)

@@ -95,6 +95,8 @@ def _phrase(event: Event, details: dict[str, Any]) -> str:
         return "已被废止"
     if kind == "removed":
         return "页面已从原网站撤下"
+    if kind == "restored":
+        return "页面已恢复"
     when = details.get("date")
     phrases = {"taking_effect": "自{}起施行", "expiring_soon": "将于{}到期", "expired": "已于{}到期失效"}
     if kind in phrases and when:
@@ -148,6 +150,9 @@ def _lines(event: Event, details: dict[str, Any]) -> tuple[list[Line], list[Line
         status = f"HTTP {details['http_status']}," if details.get("http_status") else ""
         lines = [_line("", f"原网址{status}且已不在列表页中"), _line("", details.get("note") or "撤下不等于废止")]
         return lines, lines
+    if kind == "restored":
+        lines = [_line("", details.get("note") or event.summary)]
+        return lines, lines
     # Time-based events: the headline says what and when; the line says why.
     lines = [_line("依据", details["evidence"])] if details.get("evidence") else [_line("", event.summary)]
     return lines, lines
@@ -191,8 +196,25 @@ def _source_item(event: Event, base_url: str) -> Item:
     )
 
 
+def _source_item(event: Event, details: dict[str, Any]) -> Item:
+    """A source's own event (source_failing / source_recovered), for operators."""
+    source = event.origin
+    failing = event.type == "source_failing"
+    headline = (
+        f"{IMPORTANT_TAG if failing else ''}信息源 {one_line(source.name)} {'无法正常抓取' if failing else '已恢复'}"
+    )
+    reasons = details.get("reasons") or ([details["previous_reason"]] if details.get("previous_reason") else [])
+    lines = [_line("原因" if failing else "此前", r) for r in reasons[:3]]
+    if details.get("links") is not None:
+        lines.append(_line("列表页政策链接", f"{details['links']}个"))
+    region = one_line(source.region or source.name)
+    return Item(event.type, failing, headline, region, "", tuple(lines), tuple(lines), "", "")
+
+
 def compose_item(event: Event, base_url: str) -> Item:
     details = event.details or {}
+    if event.policy is None:
+        return _source_item(event, details)
     diff = details.get("diff", details)  # expiry_changed nests its diff
     important = details.get("importance") == "high"
     policy = event.policy

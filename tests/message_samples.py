@@ -112,6 +112,11 @@ def _details() -> dict[str, tuple[tuple[str, str, str], str, dict[str, Any]]]:
             "页面已撤下(HTTP 404,且不在列表页中)",
             {"http_status": 404, "last_version": 1, "note": "撤下不等于废止;最后一次内容已保留"},
         ),
+        "restored": (
+            ("北京市东城区推动文化产业高质量发展的若干措施", "东宣发〔2025〕3号", "北京市东城区"),
+            "页面已恢复(曾被判定撤下,历史版本保留)",
+            {"last_version": 1, "note": "页面重新可以访问,此前的版本历史完整保留"},
+        ),
         "taking_effect": (
             ("石景山区支持数字经济发展的若干措施", "石发改发〔2025〕12号", "北京市石景山区"),
             "自2025-05-18起施行",
@@ -145,15 +150,38 @@ def _details() -> dict[str, tuple[tuple[str, str, str], str, dict[str, Any]]]:
     }
 
 
-IMPORTANCE = {"repealed": "high", "expired": "high", "expiry_changed": "high", "text_changed": "high"}
+IMPORTANCE = {
+    "repealed": "high",
+    "expired": "high",
+    "expiry_changed": "high",
+    "text_changed": "high",
+    "source_failing": "high",
+}
+
+
+SOURCE_EVENTS = {
+    "source_failing": (
+        "信息源 haidian-zcwj 异常:列表页发现0个政策链接(此前通常有25个)",
+        {"reasons": ["列表页发现0个政策链接(此前通常有25个)"], "links": 0, "good_links": 25},
+    ),
+    "source_recovered": (
+        "信息源 haidian-zcwj 已恢复(列表页发现24个政策链接)",
+        {"failing_since": "2026-11-26T18:10:00+00:00", "previous_reason": "列表页发现0个政策链接", "links": 24},
+    ),
+}
 
 
 def sample_event(type_: str, n: int = 1) -> Event:
+    if type_ in SOURCE_EVENTS:
+        summary, details = SOURCE_EVENTS[type_]
+        event = make_event(None, type_, summary, details, n)
+        event.source = Source(name="haidian-zcwj", region="北京市海淀区")
+        return event
     (title, number, region), summary, details = _details()[type_]
     return make_event(policy(n, title, number, region), type_, summary, details, n)
 
 
-def make_event(p: Policy, type_: str, summary: str, details: dict[str, Any], n: int) -> Event:
+def make_event(p: Policy | None, type_: str, summary: str, details: dict[str, Any], n: int) -> Event:
     details = {**details, "importance": IMPORTANCE.get(type_, "medium" if type_ != "taking_effect" else "low")}
     return Event(
         id=n,
@@ -170,4 +198,4 @@ def alert_for(event: Event, alert_id: int, subscriber: str = "golden") -> Alert:
     return Alert(id=alert_id, event_id=event.id, event=event, subscriber=subscriber)
 
 
-EVENT_TYPES = tuple(_details())
+EVENT_TYPES = (*_details(), *SOURCE_EVENTS)

@@ -88,8 +88,8 @@ def test_digest_groups_by_region_with_a_count_line(peers: Peers) -> None:
     got = peers.deliver(alerts)
     _check_golden("digest", got)
     text = got["email.txt"]
-    assert "【政策监测】8条政策变化(其中4条重要)" in text
-    assert "北京市东城区 2条 · 北京市海淀区 2条" in text
+    assert "【政策监测】11条政策变化(其中5条重要)" in text
+    assert "北京市东城区 3条 · 北京市海淀区 4条" in text
     assert text.count("== 北京市东城区 ==") == 1
 
 

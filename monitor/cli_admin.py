@@ -286,68 +286,6 @@ def schedule_command(sources_file: str | None, config_file: str | None, db_url: 
     serve_forever(scheduler)
 
 
-@click.group("sources")
-def sources_group() -> None:
-    """List the configured sources, or check what the spider would extract from one."""
-
-
-@sources_group.command("list")
-@sources_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
-def sources_list(sources_file: str | None, as_json: bool) -> None:
-    """The sources in a sources file."""
-    sources = sources_or_exit(sources_file)
-    if as_json:
-        emit_json_lines(
-            {
-                "name": s.name,
-                "region": s.region,
-                "kind": s.kind,
-                "start_urls": list(s.start_urls),
-                "schedule": s.schedule,
-            }
-            for s in sources
-        )
-        return
-    table = Table(title=f"{len(sources)} source(s) in {sources_path(sources_file)}")
-    for col in ("name", "region", "start URLs", "schedule"):
-        table.add_column(col)
-    for s in sources:
-        table.add_row(s.name, s.region, "\n".join(s.start_urls), s.schedule)
-    console.print(table)
-
-
-@sources_group.command("check")
-@click.argument("name")
-@sources_option
-def sources_check(name: str, sources_file: str | None) -> None:
-    """Fetch NAME's first list page once and show the links, pagination and the fields extracted
-    from the first detail page — what the spider would see. Stores nothing."""
-    from monitor.sourcecheck import check_source
-
-    source = sources_or_exit(sources_file, [name])[0]
-    try:
-        report = check_source(source)
-    except OSError as exc:
-        err.print(f"[red]cannot fetch[/red] {source.start_urls[0]}: {exc}")
-        sys.exit(EXIT_PARTIAL)
-    console.print(
-        f"list page {report.list_url}: {len(report.links)} detail link(s), "
-        f"{len(report.next_pages)} further list page(s)"
-    )
-    for link in report.links[:20]:
-        console.print(f"  {link.date or '          '}  {link.title[:40]}  {link.url}")
-    for page in report.next_pages[:10]:
-        console.print(f"  next: {page}")
-    if report.detail is None:
-        err.print("[yellow]no detail page found on the list page[/yellow]")
-        sys.exit(EXIT_PARTIAL)
-    table = Table(title=f"detail page {report.detail_url}", show_header=False)
-    for key, value in report.detail.items():
-        table.add_row(key, value)
-    console.print(table)
-
-
 def register(cli: click.Group) -> None:
     from monitor.cli_sources import sources_group
 
@@ -359,6 +297,5 @@ def register(cli: click.Group) -> None:
         alerts_group,
         schedule_command,
         *READING_COMMANDS,
-        sources_group,
     ):
         cli.add_command(command)

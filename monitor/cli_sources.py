@@ -8,7 +8,7 @@ import sys
 import click
 from rich.table import Table
 
-from monitor.cli_common import console, err, sources_option, sources_or_exit, sources_path
+from monitor.cli_common import console, emit_json_lines, err, sources_option, sources_or_exit, sources_path
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
 
 
@@ -19,9 +19,22 @@ def sources_group() -> None:
 
 @sources_group.command("list")
 @sources_option
-def sources_list(sources_file: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+def sources_list(sources_file: str | None, as_json: bool) -> None:
     """The sources in a sources file."""
     sources = sources_or_exit(sources_file)
+    if as_json:
+        emit_json_lines(
+            {
+                "name": s.name,
+                "region": s.region,
+                "kind": s.kind,
+                "start_urls": list(s.start_urls),
+                "schedule": s.schedule,
+            }
+            for s in sources
+        )
+        return
     table = Table(title=f"{len(sources)} source(s) in {sources_path(sources_file)}")
     for col in ("name", "region", "start URLs", "schedule"):
         table.add_column(col)

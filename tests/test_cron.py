@@ -60,8 +60,9 @@ def test_the_readme_cron_line_prints_nothing_on_clean_runs(tmp_path: Path) -> No
         baseline = _cron(command, tmp_path)
         assert (baseline.returncode, baseline.stdout, baseline.stderr) == (0, "", "")
         server.site.revision = 2
-        changes = _cron(command, tmp_path)
-        assert (changes.returncode, changes.stdout, changes.stderr) == (0, "", "")
+        for _ in range(2):  # a removal is confirmed by the second run that finds the page gone
+            changes = _cron(command, tmp_path)
+            assert (changes.returncode, changes.stdout, changes.stderr) == (0, "", "")
     assert len(hook.received) == 5  # the alerts went out; the operator's mailbox stayed empty
 
 

@@ -282,7 +282,12 @@ def serve(report_dir: str, port: int) -> None:
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
     handler = partial(SimpleHTTPRequestHandler, directory=report_dir)
-    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        err.print(f"[red]cannot listen on 127.0.0.1:{port}[/red]: {exc.strerror}; choose another with --port")
+        sys.exit(EXIT_CANNOT_RUN)
+    with server:
         console.print(f"serving {Path(report_dir).resolve()} at http://127.0.0.1:{server.server_address[1]}/")
         try:
             server.serve_forever()

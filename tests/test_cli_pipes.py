@@ -271,3 +271,15 @@ def test_region_filters_match_the_policys_region_not_only_its_source(db: Databas
         )
     with db.session() as s:
         assert [a.subscriber for a in s.scalars(select(Alert))] == ["haidian"]
+
+
+def test_serve_on_a_busy_port_says_so_without_a_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = CliRunner().invoke(cli, ["serve", "--dir", str(tmp_path), "--port", str(port)])
+    assert done.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert done.exception is None or isinstance(done.exception, SystemExit)

@@ -18,36 +18,36 @@ from typing import Any
 
 import cn2an
 
+from monitor.cndate import DATE_ANY, DATE_ANY_RE, date_from_match, signature_date
+from monitor.docnumber import normalise_doc_number, own_doc_number
 from monitor.normalise import fold, split_sentences
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _NUM = rf"(?:\d+|[{_CN_DIGITS}]+)"
-DATE_CN = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
-_DATE_CN_RE = re.compile(DATE_CN)
 _DATE_ISO_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
-DOC_NUMBER_RE = re.compile(
-    r"(?<![\u4e00-\u9fff])?([\u4e00-\u9fff]{1,12}?)\s*[〔\[(（［【﹝]\s*((?:19|20)\d{2})\s*[〕\])）］】﹞]\s*第?\s*(\d{1,4})\s*号"
-)
 _DOCNO_IN_PARENS = re.compile(
-    r"^\s*(?:[(（](?:试行|暂行|修订|修订稿|\d{4}年(?:修订|版))[)）]\s*)?[(（]([^()（）]{2,30}?号)[)）]"
+    r"^\s*(?:[(（](?:试行|暂行|修订|修订稿|\d{4}年(?:修订|版))[)）]\s*)?[(（]"
+    r"(?:[^()（）]{0,20}?日)?([^()（）]{2,30}?号)(?:公布|发布|印发)?[)）]"
 )
 
 SELF_SUBJECT = re.compile(
-    r"本(?:实施细则|实施办法|管理办法|若干措施|若干规定|办法|措施|细则|规定|通知|意见|方案|政策|决定|规则|指引|计划|文件|条例|规范)"
+    r"本(?:实施细则|实施办法|管理办法|若干措施|若干规定|办法|措施|细则|规定|通知|意见|方案|政策|决定|规则|指引|计划|文件|条例|规范"
+    r"|解释|标准|公告|通告|批复|清单|目录|导则|指南|规划|制度|准则|章程|命令|令)"
     r"|若干措施|若干意见"
 )
 # Validity sentences about something other than this document.
 OTHER_SUBJECT = re.compile(r"许可证?|证书|证照|资格|资质|认定|备案|协议|合同|批准文件|授权|牌照|有效期内")
 
-EFFECTIVE_ON_DATE = re.compile(r"自\s*" + DATE_CN + r"\s*起(?:正式)?(?:施行|实施|执行|生效|试行)")
+PRESUMED_RULE = "未载明施行日期,按发布日期"
+EFFECTIVE_ON_DATE = re.compile(r"自\s*" + DATE_ANY + r"\s*起(?:正式)?(?:施行|实施|执行|生效|试行)")
 EFFECTIVE_ON_EVENT = re.compile(
     r"自\s*(印发|发布|公布|颁布|下发|签发|修订|公告|印发实施)\s*之日(?:起)?"
     rf"(?:\s*({_NUM})\s*(?:日|天)后)?(?:正式)?(?:施行|实施|执行|生效|试行)"
 )
-EXPIRES_ON = re.compile(r"(?:有效期(?:至|到|截至)|(?<![\d年月日])至)\s*" + DATE_CN + r"\s*(止|结束|截止|废止|失效)?")
+EXPIRES_ON = re.compile(r"(?:(?:有效期|执行期限?|实施期限?|试行期限?)(?:至|到|截至)|(?<![\d年月日])至)\s*" + DATE_ANY + r"\s*(止|结束|截止|废止|失效)?")
 EXPIRES_AFTER = re.compile(
-    rf"(?:有效期(?:为|暂定为|暂定)?|(?:施行|试行|实施)(?:期|期限)?(?:为)?)\s*({_NUM})\s*(年|个月)"
+    rf"(?:(?:有效期|执行期限?|实施期限?|试行期限?)(?:为|暂定为|暂定)?|(?:施行|试行|实施)(?:期|期限)?(?:为)?)\s*({_NUM})\s*(年|个月)"
 )
 REPEAL_VERB = re.compile(
     r"(?<![不未])(?:同时|即行|予以|一并|自行|同步)?(?:废止|作废|失效)|(?<!不)(?:不再执行|停止执行)|以本\S{0,4}为准"
@@ -87,9 +87,13 @@ class StatusSource(StrEnum):
 class DateRule:
     date: date | None
     rule: str  # the sentence fragment the date was read from, kept when the anchor is unknown
+    derived: bool = False  # presumed or anchored on a stand-in date (发布日期 for an unknown 印发 date)
 
     def to_json(self) -> dict[str, Any]:
-        return {"date": self.date.isoformat() if self.date else None, "rule": self.rule or None}
+        data: dict[str, Any] = {"date": self.date.isoformat() if self.date else None, "rule": self.rule or None}
+        if self.derived:
+            data["derived"] = True
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +147,7 @@ def lifecycle_from_json(data: Mapping[str, Any]) -> Lifecycle:
 
     def rule(part: Mapping[str, Any] | None) -> DateRule:
         part = part or {}
-        return DateRule(_date_or_none(part.get("date")), part.get("rule") or "")
+        return DateRule(_date_or_none(part.get("date")), part.get("rule") or "", bool(part.get("derived")))
 
     return Lifecycle(
         title=data.get("title", ""),
@@ -168,20 +172,14 @@ def parse_date(text: str | None) -> date | None:
     if not text:
         return None
     text = fold(text)
-    for regex in (_DATE_CN_RE, _DATE_ISO_RE):
-        m = regex.search(text)
-        if m:
-            try:
-                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                return None
-    return None
-
-
-def normalise_doc_number(text: str) -> str:
-    """京技管发[2025] 4号 → 京技管发〔2025〕4号; "" when the text holds no 文号."""
-    m = DOC_NUMBER_RE.search(fold(text).replace(" ", ""))
-    return f"{m.group(1)}〔{m.group(2)}〕{m.group(3)}号" if m else ""
+    m = DATE_ANY_RE.search(text)
+    if m:
+        return date_from_match(m)
+    m = _DATE_ISO_RE.search(text)
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    except ValueError:
+        return None
 
 
 def add_years(d: date, years: int) -> date:
@@ -216,17 +214,21 @@ def _effective(sentences: list[str], written: date | None, published: date | Non
     for s in sentences:
         m = EFFECTIVE_ON_DATE.search(s)
         if m:
-            return DateRule(date(int(m.group(1)), int(m.group(2)), int(m.group(3))), m.group(0))
+            return DateRule(date_from_match(m), m.group(0))
         m = EFFECTIVE_ON_EVENT.search(s)
         if m:
             event, offset = m.group(1), m.group(2)
             # 印发/签发/下发/修订 date from the signature (成文日期); 发布/公布 from the publication.
-            anchor = published if event in {"发布", "公布", "公告"} else written
+            # With no 成文日期 the 发布日期 stands in for the 印发 date (and the other way round), marked derived.
+            exact = published if event in {"发布", "公布", "公告"} else written
+            anchor = exact or published or written
             if anchor is None:
                 return DateRule(None, m.group(0))
             days = to_int(offset) if offset else 0
-            return DateRule(anchor + timedelta(days=days), m.group(0))
-    return DateRule(None, "")
+            return DateRule(anchor + timedelta(days=days), m.group(0), exact is None)
+    # No commencement clause: legal databases take the publish (or 成文) date.
+    presumed = published or written
+    return DateRule(presumed, PRESUMED_RULE if presumed else "", presumed is not None)
 
 
 def _expires(sentences: list[str], effective: DateRule) -> tuple[DateRule, bool]:
@@ -235,7 +237,7 @@ def _expires(sentences: list[str], effective: DateRule) -> tuple[DateRule, bool]
         trial = trial or "试行" in s
         m = EXPIRES_ON.search(s)
         if m and ("有效期" in m.group(0) or m.group(4) or "施行" in s or "执行" in s):
-            return DateRule(date(int(m.group(1)), int(m.group(2)), int(m.group(3))), m.group(0)), trial
+            return DateRule(date_from_match(m), m.group(0)), trial
         m = EXPIRES_AFTER.search(s)
         if m:
             n, unit = to_int(m.group(1)), m.group(2)
@@ -253,7 +255,7 @@ def _repeals(sentences: list[str]) -> list[RepealTarget]:
         for m in REVISES.finditer(s):
             number = _number_after(s, m.end())
             out.append(RepealTarget(m.group(1), number, s, "revision"))
-        if NEGATED.search(s) or "中华人民共和国" in s:
+        if NEGATED.search(s):
             continue
         for clause in re.split(r"[,，;；]", s):
             verb = REPEAL_VERB.search(clause)
@@ -287,10 +289,16 @@ def extract(
     meta = {k: fold(v) for k, v in (meta or {}).items() if v and fold(v) not in {"", "----", "--", "无"}}
     text = fold(text)
     sentences = [s for line in text.split("\n") for s in split_sentences(line)]
-    doc_number = normalise_doc_number(meta.get("发文字号", ""))
+    doc_number = normalise_doc_number(meta.get("发文字号", "")) or own_doc_number(title, text)
     issuers = _issuers(meta, sentences)
     written = parse_date(meta.get("成文日期"))
-    published = parse_date(meta.get("发布日期")) or published or parse_date(meta.get("PubDate"))
+    published = (
+        parse_date(meta.get("发布日期"))
+        or published
+        or signature_date(text)
+        or written
+        or parse_date(meta.get("PubDate"))
+    )
     validity = _validity_sentences(sentences)
     effective = _effective(validity, written, published)
     if meta.get("实施日期"):

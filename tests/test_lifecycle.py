@@ -7,6 +7,7 @@ import pytest
 
 from monitor.demosite import catalog, seed_policies
 from monitor.lifecycle import (
+    PRESUMED_RULE,
     DateRule,
     Lifecycle,
     Status,
@@ -63,7 +64,7 @@ SEED_EXPECTED = {
         [("关于北京城市副中心数字经济产业高质量发展的实施细则", "通经信局〔2024〕136号", "repeal")],
         False,
     ),
-    18: (None, None, None, None, [], True),
+    18: ("2025-07-03", "未载明施行日期,按发布日期", None, None, [], True),  # no clause: presumed
     19: (
         "2025-08-29",
         "自发布之日起施行",
@@ -72,7 +73,7 @@ SEED_EXPECTED = {
         [("关于北京城市副中心先进制造业产业高质量发展的实施细则", "通经信局〔2024〕140号", "repeal")],
         False,
     ),
-    20: (None, None, None, None, [("海淀区支持创新创业服务平台发展若干措施", "", "revision")], False),
+    20: ("2025-04-25", "未载明施行日期,按发布日期", None, None, [("海淀区支持创新创业服务平台发展若干措施", "", "revision")], False),
 }
 
 
@@ -87,7 +88,8 @@ def test_seed_policy_lifecycle(pid: int) -> None:
     }
     got = extract(row["title"], row["body"], fields).to_json()
     eff, eff_rule, exp, exp_rule, repeals, trial = SEED_EXPECTED[pid]
-    assert got["effective"] == {"date": eff, "rule": eff_rule}
+    assert {k: got["effective"][k] for k in ("date", "rule")} == {"date": eff, "rule": eff_rule}
+    assert got["effective"].get("derived", False) is (eff_rule == "未载明施行日期,按发布日期")
     assert got["expires"] == {"date": exp, "rule": exp_rule}
     assert [(r["title"], r["doc_number"], r["kind"]) for r in got["repeals"]] == repeals
     assert got["trial"] is trial
@@ -245,7 +247,10 @@ CLAUSES = [
 @pytest.mark.parametrize(("text", "effective", "expires", "repeals"), CLAUSES)
 def test_clause_variants(text: str, effective: str | None, expires: str | None, repeals: list[tuple[str, str]]) -> None:
     got = extract("测试文件", text, PUB).to_json()
-    assert got["effective"]["date"] == effective
+    if effective is None:  # no commencement clause: the publish date, presumed
+        assert got["effective"] == {"date": got["published"], "rule": PRESUMED_RULE, "derived": True}
+    else:
+        assert got["effective"]["date"] == effective
     assert got["expires"]["date"] == expires
     assert [(r["title"], r["doc_number"]) for r in got["repeals"] if r["kind"] == "repeal"] == repeals
 

@@ -1,0 +1,45 @@
+"""Dates as Chinese documents write them: 2025年3月1日, 2025年 3月 1日, 二〇二五年三月一日, 二○○四年十月一日 —
+and the 落款 (signature) date under the issuer's name at the end of a document."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import cn2an
+
+_CN = "〇○零一二两三四五六七八九十"
+DATE_ANY = rf"(\d{{4}}|[{_CN}]{{4}})\s*年\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*月\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*日"
+DATE_ANY_RE = re.compile(DATE_ANY)
+_YEAR_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
+# The signature date: on a line of its own, or right after the issuing organ's name.
+_ORGAN_TAIL = r"(?:政府|办公厅|办公室|局|委员会|厅|委|部|院|会|署|中心|省长|市长|主席|院长)"
+SIGNATURE_RE = re.compile(rf"(?:^|(?P<organ>{_ORGAN_TAIL}))[ \t\u3000]*{DATE_ANY}", re.M)
+
+
+def cn_int(token: str) -> int:
+    return int(token) if token.isdigit() else int(cn2an.cn2an(token.replace("○", "〇"), "smart"))
+
+
+def date_from_match(m: re.Match[str], first_group: int = 1) -> date | None:
+    year, month, day = (m.group(first_group + i) for i in range(3))
+    try:
+        y = int(year) if year.isdigit() else int(year.translate(_YEAR_DIGITS))
+        return date(y, cn_int(month), cn_int(day))
+    except ValueError:
+        return None
+
+
+def signature_date(text: str) -> date | None:
+    """The 落款 date: the first date standing alone on a line or directly after an organ's name
+    (重庆市人民政府2021年8月10日（此件公开发布）)."""
+    for m in SIGNATURE_RE.finditer(text):
+        if not m.group("organ"):
+            line_end = text.find("\n", m.end())
+            rest = text[m.end() : line_end if line_end >= 0 else len(text)].strip()
+            if rest and not rest.startswith(("(此件", "（此件")):
+                continue  # "2018年4月28日省人民政府第4次常务会议审议通过" opens a sentence
+        found = date_from_match(m, 2)
+        if found:
+            return found
+    return None

@@ -90,6 +90,14 @@ class IngestPipeline:
 
     def _finish(self, complete: bool) -> None:
         assert self.ingestor is not None and self.db is not None
+        frontier = getattr(self.crawler.spider, "frontier", None)
+        if frontier is not None and not frontier.spider.seeder:
+            frontier.hand_in(ingestor_part(self.ingestor, complete))  # the coordinator finishes the source
+            self.db.dispose()
+            return
+        if frontier is not None:
+            for part in frontier.collect():
+                complete = merge_part(self.ingestor, part) and complete
         if complete:
             known = getattr(self.crawler.spider, "known", {})
             self.ingestor.finish(due=sum(1 for page in known.values() if page.due))
@@ -102,3 +110,30 @@ class IngestPipeline:
                     run.finished_at = datetime.now(UTC)
             self.lock.release()
         self.db.dispose()
+
+
+def ingestor_part(ingestor: Ingestor, complete: bool) -> dict[str, Any]:
+    """A worker's share of a source's bookkeeping in a distributed run (crawler/distributed.py)."""
+    return {
+        "stats": ingestor.stats.as_dict(),
+        "listed": sorted(ingestor.listed),
+        "gone": sorted(ingestor.gone),
+        "capped": sorted(ingestor.capped),
+        "complete": complete,
+    }
+
+
+def merge_part(ingestor: Ingestor, part: dict[str, Any]) -> bool:
+    """Adds a worker's share to the coordinator's ingestor; False when that worker stopped early
+    (its crawl is incomplete, so no removals this run)."""
+    stats = ingestor.stats
+    for name, value in part["stats"].items():
+        if isinstance(value, list):
+            getattr(stats, name).extend(value)
+        elif isinstance(value, int) and name not in ("links", "capped"):
+            setattr(stats, name, getattr(stats, name) + value)
+    ingestor.listed.update(part["listed"])
+    ingestor.gone.update(part["gone"])
+    ingestor.capped.update(part["capped"])
+    stats.links, stats.capped = len(ingestor.listed), len(ingestor.capped)
+    return bool(part["complete"])

@@ -132,6 +132,12 @@ def _print_problems(result: RunResult, verbose: int) -> None:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Pretend today is this date (Asia/Shanghai).")
 @click.option("--dry-run", is_flag=True, help="Crawl and diff, print what would happen; store and send nothing.")
 @click.option("--summary", is_flag=True, help="Print the per-source table and totals (also shown with -v).")
+@click.option(
+    "--workers",
+    metavar="REDIS_URL",
+    help="Distributed run: share the crawl with `policywatch worker REDIS_URL` processes (README, Distributed crawling).",
+)
+@click.option("--redis-prefix", default="policywatch", show_default=True, help="Redis key prefix of the deployment.")
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -143,6 +149,8 @@ def run(
     today: Any,
     dry_run: bool,
     summary: bool,
+    workers: str | None,
+    redis_prefix: str,
 ) -> None:
     """Crawl every source once, store changes, raise events, send alerts, write the report.
 
@@ -166,6 +174,8 @@ def run(
                 today=today.date() if today else None,
                 dry_run=dry_run,
                 progress=bars.update,
+                workers=workers,
+                redis_prefix=redis_prefix,
             )
     except LockedError as exc:
         err.print(f"[yellow]not running:[/yellow] {exc}")
@@ -180,6 +190,24 @@ def run(
             console.print(f"would record [{name}] {line}", markup=False)
     _print_problems(result, verbose)
     sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("redis_url")
+@click.option("--db", "db_url", help="Database URL (default: $POLICYWATCH_DATABASE_URL, then ./policywatch.db).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="policywatch.toml settings file.")
+@click.option("--redis-prefix", default="policywatch", show_default=True, help="Redis key prefix of the deployment.")
+@click.option("--wait", default=3600.0, show_default=True, help="Seconds to wait for a coordinator's run.")
+def worker(redis_url: str, db_url: str | None, config_file: str | None, redis_prefix: str, wait: float) -> None:
+    """Crawl worker of a distributed run: waits for `policywatch run --workers REDIS_URL` to announce a
+    run, takes requests from its shared Redis frontier, stores into the same (PostgreSQL) database, and
+    exits when the frontier is drained. The coordinator sends the alerts and writes the report.
+    Exit codes: 0 crawled; 1 the crawl process failed; 2 no run announced within --wait."""
+    from crawler.distributed import run_worker
+
+    db = open_db(db_url, settings_or_exit(config_file))
+    code = run_worker(redis_url, redis_prefix, db.url, wait)
+    sys.exit(code)
 
 
 @cli.command()

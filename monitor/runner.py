@@ -54,8 +54,15 @@ def run_once(
     scrapy_overrides: Mapping[str, Any] | None = None,
     dry_run: bool = False,
     progress: Callable[[str, int, int, bool], None] | None = None,
+    workers: str | None = None,
+    redis_prefix: str = "policywatch",
 ) -> RunResult:
-    """Raises LockedError when another run holds the database's run lock."""
+    """Raises LockedError when another run holds the database's run lock. `workers`: a Redis URL;
+    the run then coordinates `policywatch worker` processes sharing its frontier (crawler/distributed.py)."""
+    if workers:
+        from crawler.distributed import distributed_overrides  # scrapy-redis: the `distributed` extra
+
+        scrapy_overrides = {**(scrapy_overrides or {}), **distributed_overrides(workers, redis_prefix, seeder=True)}
     with RunLock(db):
         return _run_locked(
             db,
@@ -98,7 +105,16 @@ def _run_locked(
         "POLICYWATCH_DRY_RUN": dry_run,
         **(scrapy_overrides or {}),
     }
-    exitcode = crawl_in_child(db.url, run_id, sources, settings, today, overrides, progress)
+    redis_url = overrides.get("POLICYWATCH_REDIS_URL")
+    if redis_url:
+        from crawler.distributed import announce, retire
+
+        announce(redis_url, overrides["POLICYWATCH_REDIS_PREFIX"], run_id, list(sources), settings, today)
+    try:
+        exitcode = crawl_in_child(db.url, run_id, sources, settings, today, overrides, progress)
+    finally:
+        if redis_url:
+            retire(redis_url, overrides["POLICYWATCH_REDIS_PREFIX"], run_id)
     if exitcode != 0:
         log.error("crawl process exited with code %s; what was stored so far is kept", exitcode)
     # The calendar moves on its own: time-based lifecycle events are computed on every run.

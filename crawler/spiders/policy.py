@@ -68,15 +68,20 @@ class PolicySpider(scrapy.Spider):
         self.requested: set[str] = set()
         self.listed: set[str] = set()
         self._unlisted_scheduled = False
+        # Distributed mode (crawler/distributed.py): the shared frontier, set by its scheduler; only
+        # the seeder (the coordinator) queues the list pages and the unlisted known pages.
+        self.frontier: Any = None
+        self.seeder = True
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PolicySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.seeder = crawler.settings.getbool("POLICYWATCH_SEEDER", True)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider  # type: ignore[return-value]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.source.start_urls:
+        for url in self.source.start_urls if self.seeder else ():
             yield self._list_request(url)
 
     # --- list pages and APIs ------------------------------------------------------------------
@@ -89,7 +94,7 @@ class PolicySpider(scrapy.Spider):
             callback=callback,
             errback=self.list_failed,
             dont_filter=True,
-            meta={"handle_httpstatus_list": GONE_STATUSES},
+            meta={"handle_httpstatus_list": GONE_STATUSES, "fetch_once": True},
         )
 
     def parse_list(self, response: Response) -> Iterator[Any]:
@@ -130,6 +135,8 @@ class PolicySpider(scrapy.Spider):
 
     def _detail_requests(self, links: list[ListedLink]) -> Iterator[scrapy.Request]:
         """New pages, pages whose list entry changed, and known pages due for a re-check."""
+        if self.frontier is not None:
+            self.frontier.add_listed(link.url for link in links)
         for link in links:
             self.listed.add(link.url)
             if link.url in self.requested:
@@ -145,14 +152,35 @@ class PolicySpider(scrapy.Spider):
     def on_idle(self) -> None:
         """After the lists: known pages that no list announced any more are fetched once — that is
         how a removal (404 and off the list) or a move is noticed."""
+        if self.frontier is not None:
+            self._on_shared_idle()
+            return
         if self._unlisted_scheduled:
             return
         self._unlisted_scheduled = True
-        pending = [url for url in self.known if url not in self.requested and url not in self.listed]
+        self._queue_unlisted(self.listed)
+
+    def _queue_unlisted(self, listed: set[str]) -> None:
+        pending = [url for url in self.known if url not in self.requested and url not in listed]
         for url in pending:
             self.crawler.engine.crawl(self._detail_request(url, None, self.known[url]))
         if pending:
             raise DontCloseSpider
+
+    def _on_shared_idle(self) -> None:
+        """This process is idle: it stops when the shared queue is empty and no other process is busy.
+        The seeder first queues the unlisted known pages, once every list page has been read."""
+        frontier = self.frontier
+        if not self.seeder or self._unlisted_scheduled:
+            frontier.mark_idle()
+        if not frontier.drained():
+            raise DontCloseSpider
+        if self.seeder and not self._unlisted_scheduled:
+            self._unlisted_scheduled = True
+            self._queue_unlisted(frontier.listed())
+            frontier.mark_idle()
+            if not frontier.drained():
+                raise DontCloseSpider
 
     def _detail_request(self, url: str, listed: ListedLink | None, known: KnownPage | None) -> scrapy.Request:
         self.requested.add(url)
@@ -169,7 +197,7 @@ class PolicySpider(scrapy.Spider):
             errback=self.detail_failed,
             headers=headers,
             dont_filter=True,
-            meta={"handle_httpstatus_list": [*GONE_STATUSES, 304], "listed": listed},
+            meta={"handle_httpstatus_list": [*GONE_STATUSES, 304], "listed": listed, "fetch_once": True},
         )
 
     # --- detail pages and attachments ---------------------------------------------------------

@@ -195,7 +195,9 @@ def distributed_overrides(redis_url: str, prefix: str, *, seeder: bool) -> dict[
     }
 
 
-def run_worker(redis_url: str, prefix: str, db_url: str, wait: float) -> int:
+def run_worker(
+    redis_url: str, prefix: str, db_url: str, wait: float, scrapy_overrides: Mapping[str, Any] | None = None
+) -> int:
     """One worker's part of the next announced run: 0 crawled, 1 the crawl process failed, 2 no run
     was announced within `wait` seconds."""
     from crawler.process import crawl_in_child
@@ -207,6 +209,7 @@ def run_worker(redis_url: str, prefix: str, db_url: str, wait: float) -> int:
     log.info("worker %s joins run %d (%d sources)", worker_id(), run["run_id"], len(run["sources"]))
     overrides = {
         "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+        **(scrapy_overrides or {}),
         **distributed_overrides(redis_url, prefix, seeder=False),
     }
     code = crawl_in_child(db_url, run["run_id"], run["sources"], run["settings"], run["today"], overrides)

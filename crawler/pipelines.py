@@ -92,10 +92,11 @@ class IngestPipeline:
         assert self.ingestor is not None and self.db is not None
         frontier = getattr(self.crawler.spider, "frontier", None)
         if frontier is not None and not frontier.spider.seeder:
-            frontier.hand_in(ingestor_part(self.ingestor, complete))  # the coordinator finishes the source
+            frontier.hand_in(ingestor_part(self.ingestor, complete, frontier.me))  # the coordinator finishes the source
             self.db.dispose()
             return
         if frontier is not None:
+            self.ingestor.stats.workers = {frontier.me: self.ingestor.stats.fetched}
             for part in frontier.collect():
                 complete = merge_part(self.ingestor, part) and complete
         if complete:
@@ -112,9 +113,10 @@ class IngestPipeline:
         self.db.dispose()
 
 
-def ingestor_part(ingestor: Ingestor, complete: bool) -> dict[str, Any]:
+def ingestor_part(ingestor: Ingestor, complete: bool, worker: str) -> dict[str, Any]:
     """A worker's share of a source's bookkeeping in a distributed run (crawler/distributed.py)."""
     return {
+        "worker": worker,
         "stats": ingestor.stats.as_dict(),
         "listed": sorted(ingestor.listed),
         "gone": sorted(ingestor.gone),
@@ -127,7 +129,10 @@ def merge_part(ingestor: Ingestor, part: dict[str, Any]) -> bool:
     """Adds a worker's share to the coordinator's ingestor; False when that worker stopped early
     (its crawl is incomplete, so no removals this run)."""
     stats = ingestor.stats
+    stats.workers[part["worker"]] = part["stats"]["fetched"]
     for name, value in part["stats"].items():
+        if name == "workers":
+            continue
         if isinstance(value, list):
             getattr(stats, name).extend(value)
         elif isinstance(value, int) and name not in ("links", "capped"):

@@ -63,6 +63,7 @@ class SourceStats:
     failing: list[str] = field(default_factory=list)  # why the source is blind this run (monitor/health.py)
     errors: list[str] = field(default_factory=list)
     would: list[str] = field(default_factory=list)  # events a dry run would have recorded
+    workers: dict[str, int] = field(default_factory=dict)  # distributed run: pages fetched per crawl process
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]

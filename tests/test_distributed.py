@@ -56,7 +56,8 @@ def _distributed_run(db: Database, sources: Any, settings: Settings, prefix: str
 
     codes: list[int] = []
     workers = [
-        threading.Thread(target=lambda: codes.append(run_worker(REDIS_URL, prefix, db.url, 60.0))) for _ in range(2)
+        threading.Thread(target=lambda: codes.append(run_worker(REDIS_URL, prefix, db.url, 60.0, DEMO_SCRAPY)))
+        for _ in range(2)
     ]
     for w in workers:
         w.start()
@@ -73,6 +74,13 @@ def _distributed_run(db: Database, sources: Any, settings: Settings, prefix: str
         w.join(timeout=120)
     assert codes == [0, 0]
     return [result]  # type: ignore[list-item]
+
+
+def _check_shares(result: RunResult) -> None:
+    """All three processes handed in their share, and the shares add up to the pages fetched."""
+    for stats in result.source_stats.values():
+        assert len(stats["workers"]) == 3, stats["workers"]
+        assert sum(stats["workers"].values()) == stats["fetched"], stats
 
 
 def test_two_workers_fetch_once_record_once_alert_once(db_url: str, prefix: str, tmp_path: Path) -> None:
@@ -93,6 +101,7 @@ def test_two_workers_fetch_once_record_once_alert_once(db_url: str, prefix: str,
         assert sum(s["new"] for s in first.source_stats.values()) == 20
         pages = {path: n for path, n in counts.items() if path != "/robots.txt"}
         assert pages and max(pages.values()) == 1, pages  # every page fetched once across the processes
+        _check_shares(first)
 
         counts.clear()
         site.revision = 2
@@ -100,6 +109,7 @@ def test_two_workers_fetch_once_record_once_alert_once(db_url: str, prefix: str,
         assert second.status == "ok", second.source_stats
         pages = {path: n for path, n in counts.items() if path != "/robots.txt"}
         assert max(pages.values()) == 1, pages
+        _check_shares(second)
         expected = site.expected_titles()
         with db.session() as s:
             events = [(e.type, e.policy.title) for e in s.scalars(select(Event).where(Event.run_id == second.run_id))]

@@ -14,7 +14,7 @@ DOC_NUMBER_RE = re.compile(
 ORDER_NUMBER_RE = re.compile(rf"([\u4e00-\u9fff]{{1,24}}?令)\s*第\s*(\d{{1,4}}|[{_CN}]{{1,6}})\s*号")
 _LABELLED = re.compile(r"(?:发文字号|文号)\s*[:：]\s*(\S{4,40}?号)")
 # Where a title ends and the 文号 begins in a text without line breaks ("…的通知渝府发〔2014〕53号").
-_TITLE_END = re.compile(r".*(?:通知|意见|决定|办法|规定|批复|公告|通告|方案|细则|规则|条例|报告|的|》|\s)")
+_TITLE_END = re.compile(r".*(?:的函|通知|意见|决定|办法|规定|批复|公告|通告|方案|细则|规则|条例|报告|的|》|\s)")
 _HEAD_CHARS = 300
 
 
@@ -47,3 +47,15 @@ def own_doc_number(title: str, text: str) -> str:
             continue
         return normalise_doc_number(head[m.start() : m.end()].replace("\n", ""))
     return ""
+
+
+def split_title(line: str, longest: int = 80) -> str:
+    """The title at the start of a line that may run on into the 文号 and the body."""
+    if len(line) <= longest:
+        return line
+    for regex in (DOC_NUMBER_RE, ORDER_NUMBER_RE):
+        m = regex.search(line[: longest + 30])
+        if m:
+            return line[: m.start(1) + len(m.group(1)) - len(_clean_prefix(m.group(1)))].strip()
+    m = _TITLE_END.match(line[:longest])
+    return line[: m.end()].strip() if m else line[:longest]

@@ -194,13 +194,13 @@ def read_info(root: lxml.html.HtmlElement, skip: etree._Element | None = None) -
         if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS or el in inside_skip:
             continue
         own = (el.text or "").strip()
-        match = _LABEL_RE.match(own.replace(" ", "").replace("\u3000", "")) if own else None
+        match = _LABEL_RE.match(re.sub(r"\s+", "", own)) if own else None
         if not match or len(own) > 60:
             continue
         label = INFO_LABELS[match.group(1)]
         if label in info:
             continue
-        full = element_text(el).replace("\u3000", " ")
+        full = re.sub(r"[\u3000\xa0]", " ", element_text(el))
         value = _label_prefix(match.group(1)).sub("", full, count=1).strip()
         if not value:
             sibling = el.getnext()

@@ -45,7 +45,7 @@ EFFECTIVE_ON_EVENT = re.compile(
     r"自\s*(印发|发布|公布|颁布|下发|签发|修订|公告|印发实施)\s*之日(?:起)?"
     rf"(?:\s*({_NUM})\s*(?:日|天)后)?(?:正式)?(?:施行|实施|执行|生效|试行)"
 )
-EXPIRES_ON = re.compile(r"(?:(?:有效期|执行期限?|实施期限?|试行期限?)(?:至|到|截至)|(?<![\d年月日])至)\s*" + DATE_ANY + r"\s*(止|结束|截止|废止|失效)?")
+EXPIRES_ON = re.compile(r"(?:(?:有效期|执行期限?|实施期限?|试行期限?)(?:延长)?(?:至|到|截至)|(?<![\d年月日])至)\s*" + DATE_ANY + r"\s*(止|结束|截止|废止|失效)?")
 EXPIRES_AFTER = re.compile(
     rf"(?:(?:有效期|执行期限?|实施期限?|试行期限?)(?:为|暂定为|暂定)?|(?:施行|试行|实施)(?:期|期限)?(?:为)?)\s*({_NUM})\s*(年|个月)"
 )
@@ -201,7 +201,12 @@ def _about_this_document(sentence: str) -> bool:
 
 
 def _validity_sentences(sentences: list[str]) -> list[str]:
-    return [s for s in sentences if _about_this_document(s) and not OTHER_SUBJECT.search(_before_validity(s))]
+    # A 延长有效期 notice: "《X》继续实施,有效期延长至…" is this notice's own decision.
+    return [
+        s
+        for s in sentences
+        if "有效期延长" in s or (_about_this_document(s) and not OTHER_SUBJECT.search(_before_validity(s)))
+    ]
 
 
 def _before_validity(sentence: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from monitor.attachments import read_attachment
 from monitor.config import DEFAULT_USER_AGENT
+from monitor.docnumber import split_title
 from monitor.encoding import decode_html
 from monitor.extract import extract_page
 from monitor.lifecycle import StatusFacts, compute_status, extract, today_in_shanghai
@@ -95,7 +96,8 @@ def read_policy(path_or_url: str, published: date | None = None, today: date | N
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         if not lines:
             raise ValueError("empty file")
-        title, blocks, fields = lines[0], lines[1:], {}
+        # A text without line breaks (as search APIs serve them) is title, 文号 and body in one line.
+        title, blocks, fields = split_title(lines[0]), lines[1:] or lines, {}
     doc = normalise(title, blocks, fields)
     lc = extract(title, doc.body_text, fields, published=published)
     status = compute_status(lc, StatusFacts(), today or today_in_shanghai())

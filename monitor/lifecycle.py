@@ -55,10 +55,11 @@ REPEAL_VERB = re.compile(
 NEGATED = re.compile(r"不废止|未废止|不停止执行|不予废止|继续有效|仍然有效")
 REVISES = re.compile(r"(?:特|现)?修订《([^《》]{4,120})》")
 NOT_A_REPEAL_BEFORE = re.compile(r"(?:根据|依据|依照|按照|参照|结合|落实|贯彻|对照|按)\s*$")
-TITLE_RE = re.compile(r"《([^《》]{2,120})》")
+TITLE_RE = re.compile(r"《((?:[^《》]|《[^《》]*》){2,120})》|“([^“”]{4,120})”")  # 《…》, or “…” in quotation marks
 _TITLE_NOTE = r"[(（](?:试行|暂行|修订|修订稿|\d{4}年(?:修订|版))[)）]"
 _TITLES_AND_NUMBERS = re.compile(
-    r"《[^《》]*》|[(（][^()（）]{0,40}?号[)）]|" + _TITLE_NOTE + r"|[和及与、]|以及|等\d*件?(?:文件)?"
+    r"《[^《》]*》|“[^“”]*”|[(（][^()（）]{0,40}?号(?:公布|发布|印发)?[)）]|" + _TITLE_NOTE + r"|[和及与、]|以及|等\d*件?(?:文件)?"
+    r"|原?[\u4e00-\u9fff]{0,24}令第\d+号(?:公布|发布|印发)的"
 )
 _REPEAL_GAP = re.compile(r"(?:自.{0,30}?(?:之日)?起)?(?:均|也|亦)?(?:同时|一并|即)?")
 INTERPRETER = re.compile(r"由(.{2,70}?)(?:会同.{0,30}?|联合印发,?(?:并|共同)?|共同)?负责(?:政策)?解释")
@@ -274,7 +275,7 @@ def _repeals(sentences: list[str]) -> list[RepealTarget]:
                 # 执行原标准" does not repeal X.
                 if not _REPEAL_GAP.fullmatch(_TITLES_AND_NUMBERS.sub("", clause[t.end() : verb.start()])):
                     continue
-                out.append(RepealTarget(t.group(1), _number_after(clause, t.end()), s))
+                out.append(RepealTarget(t.group(1) or t.group(2), _number_after(clause, t.end()), s))
     return list(dict.fromkeys(out))
 
 

@@ -14,7 +14,13 @@ DATE_ANY_RE = re.compile(DATE_ANY)
 _YEAR_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 # The signature date: on a line of its own, or right after the issuing organ's name.
 _ORGAN_TAIL = r"(?:政府|办公厅|办公室|局|委员会|厅|委|部|院|会|署|中心|省长|市长|主席|院长)"
-SIGNATURE_RE = re.compile(rf"(?:^|(?P<organ>{_ORGAN_TAIL}))[ \t\u3000]*{DATE_ANY}", re.M)
+_SIGNER = r"(?:省长|市长|县长|区长|主席|院长|部长|局长|主任|署长)[ \t\u3000]*[\u4e00-\u9fff]{2,4}"
+SIGNATURE_RE = re.compile(rf"(?:^|(?P<organ>{_SIGNER}|{_ORGAN_TAIL}))[ \t\u3000]*{DATE_ANY}", re.M)
+# The promulgation note under a rule's title: （2022年4月6日生态环境部令第26号公布 自2022年7月1日起施行）,
+# （2005年12月29日…通过 根据2018年…修正）: the last date before 公布/发布/通过/修订/修正.
+_BEFORE_NOTE_RE = re.compile(rf"{DATE_ANY}[ \t\u3000]*[(（]此件")  # …请认真组织实施。 2021年11月4日 （此件公开发布）
+_NOTE_RE = re.compile(r"(?:^|(?<=\s))[(（]([^()（）]{0,200}(?:公布|发布|通过|修订|修正|印发))", re.M)
+_NOTE_HEAD_CHARS = 800
 
 
 def cn_int(token: str) -> int:
@@ -42,4 +48,14 @@ def signature_date(text: str) -> date | None:
         found = date_from_match(m, 2)
         if found:
             return found
-    return None
+    m = _BEFORE_NOTE_RE.search(text)
+    return date_from_match(m) if m else None
+
+
+def promulgation_date(text: str) -> date | None:
+    """The date a rule was promulgated (or last revised), from the parenthesised note at its head."""
+    m = _NOTE_RE.search(text[:_NOTE_HEAD_CHARS])
+    if not m:
+        return None
+    dates = [d for d in (date_from_match(x) for x in DATE_ANY_RE.finditer(m.group(1).split("施行")[0])) if d]
+    return dates[-1] if dates else None

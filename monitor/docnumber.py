@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from monitor.cndate import DATE_ANY_RE
 from monitor.normalise import fold
 
 _CN = "〇○零一二两三四五六七八九十百"
@@ -15,7 +16,7 @@ ORDER_NUMBER_RE = re.compile(rf"([\u4e00-\u9fff]{{1,24}}?令)\s*第\s*(\d{{1,4}}
 _LABELLED = re.compile(r"(?:发文字号|文号)\s*[:：]\s*(\S{4,40}?号)")
 # Where a title ends and the 文号 begins in a text without line breaks ("…的通知渝府发〔2014〕53号").
 _TITLE_END = re.compile(r".*(?:的函|通知|意见|决定|办法|规定|批复|公告|通告|方案|细则|规则|条例|报告|的|》|\s)")
-_HEAD_CHARS = 300
+_HEAD_CHARS = 800
 
 
 def _clean_prefix(prefix: str) -> str:
@@ -39,7 +40,7 @@ def own_doc_number(title: str, text: str) -> str:
     m = _LABELLED.search(text)
     if m and normalise_doc_number(m.group(1)):
         return normalise_doc_number(m.group(1))
-    head = fold(title + "\n" + text[:_HEAD_CHARS])
+    head = DATE_ANY_RE.sub(" ", fold(title + "\n" + text[:_HEAD_CHARS]))
     found = [*DOC_NUMBER_RE.finditer(head), *ORDER_NUMBER_RE.finditer(head)]
     for m in sorted(found, key=lambda x: x.end()):
         before = head[: m.start(1) + len(m.group(1)) - len(_clean_prefix(m.group(1)))].rstrip(" (（")

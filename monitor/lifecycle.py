@@ -18,7 +18,7 @@ from typing import Any
 
 import cn2an
 
-from monitor.cndate import DATE_ANY, DATE_ANY_RE, date_from_match, signature_date
+from monitor.cndate import DATE_ANY, DATE_ANY_RE, date_from_match, promulgation_date, signature_date
 from monitor.docnumber import normalise_doc_number, own_doc_number
 from monitor.normalise import fold, split_sentences
 
@@ -301,6 +301,7 @@ def extract(
     published = (
         parse_date(meta.get("发布日期"))
         or published
+        or promulgation_date(text)
         or signature_date(text)
         or written
         or parse_date(meta.get("PubDate"))

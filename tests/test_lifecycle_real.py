@@ -187,3 +187,31 @@ def test_one_line_file_is_read_whole(tmp_path) -> None:  # type: ignore[no-untyp
         "渝府发〔2021〕20号",
         "2021-09-01",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("现予公布,自公布之日起施行。　　省长 唐登杰　　2018年11月9日　　福建省人民政府关于", date(2018, 11, 9)),
+        ("请认真组织实施。　　2021年11月4日　　(此件公开发布)　　某方案", date(2021, 11, 4)),
+    ],
+)
+def test_signature_after_signer_or_before_publicity_note(text: str, expected: date) -> None:
+    assert signature_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "published"),
+    [
+        ("某管理办法\n(2022年4月6日生态环境部令第26号公布 自2022年7月1日起施行)\n第一条", "2022-04-06"),
+        ("某条例\n(2005年12月29日某省人民代表大会常务委员会通过 2018年3月30日修正)\n第一条", "2018-03-30"),
+        ("某决定\n《某办法》(2007年9月13日江西省人民政府令第161号公布)同时废止。", None),
+    ],
+)
+def test_promulgation_note_gives_the_published_date(text: str, published: str | None) -> None:
+    assert extract("t", text).to_json()["published"] == published
+
+
+def test_order_number_in_the_promulgation_note() -> None:
+    text = "(2022年4月6日生态环境部令第26号公布 自2022年7月1日起施行)\n第一条 为了防治尾矿污染环境,制定本办法。"
+    assert own_doc_number("尾矿污染环境防治管理办法", text) == "生态环境部令第26号"

@@ -3,11 +3,14 @@ documented JSON contract; binary input is refused with a reason."""
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from w3lib.html import remove_tags, replace_entities
 
 from monitor.attachments import read_attachment
 from monitor.config import DEFAULT_USER_AGENT
@@ -83,8 +86,44 @@ def _load(path_or_url: str) -> tuple[str, str]:
 
 
 def _looks_like_html(text: str) -> bool:
+    """A page or a fragment starts with markup; a Markdown or plain text with inline tags does not."""
     head = text[:4000].lower()
+    if not head.lstrip("\ufeff \t\r\n").startswith("<"):
+        return False
     return any(tag in head for tag in ("<html", "<body", "<p", "<div", "<meta", "<!doctype"))
+
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_FRONT_KEYS = {
+    "title": "title",
+    "标题": "title",
+    "publish": "PubDate",  # a site's posting date: the signature date comes first
+    "发布日期": "PubDate",
+    "文号": "发文字号",
+    "发文字号": "发文字号",
+    "发布单位": "发文机关",
+    "office": "发文机关",
+}
+
+
+def _plain_text(text: str) -> tuple[str, list[str], dict[str, str]]:
+    """Title, lines and fields of a plain or Markdown text (front matter `title:`/`publish:` read, inline
+    tags and entities such as &emsp; removed)."""
+    fields: dict[str, str] = {}
+    m = _FRONT_MATTER.match(text.lstrip("\ufeff"))
+    if m:
+        for line in m.group(1).splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in _FRONT_KEYS and value.strip():
+                fields[_FRONT_KEYS[key.strip()]] = value.strip().strip("\"'")
+        text = text.lstrip("\ufeff")[m.end() :]
+    text = replace_entities(remove_tags(text)) if "<" in text or "&" in text else text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("empty file")
+    # A text without line breaks (as search APIs serve them) is title, 文号 and body in one line.
+    title = fields.pop("title", "") or split_title(lines[0])
+    return title, (lines[1:] or lines) if title == split_title(lines[0]) else lines, fields
 
 
 def read_policy(path_or_url: str, published: date | None = None, today: date | None = None) -> dict[str, Any]:
@@ -93,11 +132,7 @@ def read_policy(path_or_url: str, published: date | None = None, today: date | N
         page = extract_page(text, url)
         title, blocks, fields = page.title, list(page.blocks), dict(page.fields)
     else:
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if not lines:
-            raise ValueError("empty file")
-        # A text without line breaks (as search APIs serve them) is title, 文号 and body in one line.
-        title, blocks, fields = split_title(lines[0]), lines[1:] or lines, {}
+        title, blocks, fields = _plain_text(text)
     doc = normalise(title, blocks, fields)
     lc = extract(title, doc.body_text, fields, published=published)
     status = compute_status(lc, StatusFacts(), today or today_in_shanghai())

@@ -196,25 +196,8 @@ def _source_item(event: Event, base_url: str) -> Item:
     )
 
 
-def _source_item(event: Event, details: dict[str, Any]) -> Item:
-    """A source's own event (source_failing / source_recovered), for operators."""
-    source = event.origin
-    failing = event.type == "source_failing"
-    headline = (
-        f"{IMPORTANT_TAG if failing else ''}信息源 {one_line(source.name)} {'无法正常抓取' if failing else '已恢复'}"
-    )
-    reasons = details.get("reasons") or ([details["previous_reason"]] if details.get("previous_reason") else [])
-    lines = [_line("原因" if failing else "此前", r) for r in reasons[:3]]
-    if details.get("links") is not None:
-        lines.append(_line("列表页政策链接", f"{details['links']}个"))
-    region = one_line(source.region or source.name)
-    return Item(event.type, failing, headline, region, "", tuple(lines), tuple(lines), "", "")
-
-
 def compose_item(event: Event, base_url: str) -> Item:
     details = event.details or {}
-    if event.policy is None:
-        return _source_item(event, details)
     diff = details.get("diff", details)  # expiry_changed nests its diff
     important = details.get("importance") == "high"
     policy = event.policy

@@ -32,7 +32,7 @@ _DOCNO_IN_PARENS = re.compile(
 )
 
 SELF_SUBJECT = re.compile(
-    r"本(?:实施细则|实施办法|管理办法|若干措施|若干规定|办法|措施|细则|规定|通知|意见|方案|政策|决定|规则|指引|计划|文件|条例|规范"
+    r"本(?![市区县省镇])[\u4e00-\u9fff]{0,2}?(?:实施细则|实施办法|管理办法|若干措施|若干规定|办法|措施|细则|规定|通知|意见|方案|政策|决定|规则|指引|计划|文件|条例|规范"
     r"|解释|标准|公告|通告|批复|清单|目录|导则|指南|规划|制度|准则|章程|命令|令)"
     r"|若干措施|若干意见"
 )
@@ -40,14 +40,19 @@ SELF_SUBJECT = re.compile(
 OTHER_SUBJECT = re.compile(r"许可证?|证书|证照|资格|资质|认定|备案|协议|合同|批准文件|授权|牌照|有效期内")
 
 PRESUMED_RULE = "未载明施行日期,按发布日期"
-EFFECTIVE_ON_DATE = re.compile(r"自\s*" + DATE_ANY + r"\s*起(?:正式)?(?:施行|实施|执行|生效|试行)")
+# "自2025年1月1日起施行", and "有效期自2021年9月1日起至2026年8月31日止" (the period's start).
+EFFECTIVE_ON_DATE = re.compile(r"自\s*" + DATE_ANY + r"\s*起(?:(?=至)|(?:正式)?(?:施行|实施|执行|生效|试行))")
 EFFECTIVE_ON_EVENT = re.compile(
     r"自\s*(印发|发布|公布|颁布|下发|签发|修订|公告|印发实施)\s*之日(?:起)?"
     rf"(?:\s*({_NUM})\s*(?:日|天)后)?(?:正式)?(?:施行|实施|执行|生效|试行)"
 )
-EXPIRES_ON = re.compile(r"(?:(?:有效期|执行期限?|实施期限?|试行期限?)(?:延长)?(?:至|到|截至)|(?<![\d年月日])至)\s*" + DATE_ANY + r"\s*(止|结束|截止|废止|失效)?")
+EXPIRES_ON = re.compile(
+    r"(?:(?:有效期|执行期限?|实施期限?|试行期限?)(?:延长)?(?:至|到|截至)|(?<![\d年月日])至)\s*"
+    + DATE_ANY
+    + r"\s*(止|结束|截止|废止|失效)?"
+)
 EXPIRES_AFTER = re.compile(
-    rf"(?:(?:有效期|执行期限?|实施期限?|试行期限?)(?:为|暂定为|暂定)?|(?:施行|试行|实施)(?:期|期限)?(?:为)?)\s*({_NUM})\s*(年|个月)"
+    rf"(?:(?:有效期|执行期限?|实施期限?|试行期限?|期限)(?:为|暂定为|暂定)?|(?:施行|试行|实施)(?:期|期限)?(?:为)?)\s*({_NUM})\s*(年|个月)"
 )
 REPEAL_VERB = re.compile(
     r"(?<![不未])(?:同时|即行|予以|一并|自行|同步)?(?:废止|作废|失效)|(?<!不)(?:不再执行|停止执行)|以本\S{0,4}为准"
@@ -58,7 +63,9 @@ NOT_A_REPEAL_BEFORE = re.compile(r"(?:根据|依据|依照|按照|参照|结合|
 TITLE_RE = re.compile(r"《((?:[^《》]|《[^《》]*》){2,120})》|“([^“”]{4,120})”")  # 《…》, or “…” in quotation marks
 _TITLE_NOTE = r"[(（](?:试行|暂行|修订|修订稿|\d{4}年(?:修订|版))[)）]"
 _TITLES_AND_NUMBERS = re.compile(
-    r"《[^《》]*》|“[^“”]*”|[(（][^()（）]{0,40}?号(?:公布|发布|印发)?[)）]|" + _TITLE_NOTE + r"|[和及与、]|以及|等\d*件?(?:文件)?"
+    r"《[^《》]*》|“[^“”]*”|[(（][^()（）]{0,40}?号(?:公布|发布|印发)?[)）]|"
+    + _TITLE_NOTE
+    + r"|[和及与、]|以及|等\d*件?(?:文件)?"
     r"|原?[\u4e00-\u9fff]{0,24}令第\d+号(?:公布|发布|印发)的"
 )
 _REPEAL_GAP = re.compile(r"(?:自.{0,30}?(?:之日)?起)?(?:均|也|亦)?(?:同时|一并|即)?")
@@ -198,7 +205,11 @@ def _about_this_document(sentence: str) -> bool:
     if SELF_SUBJECT.search(sentence):
         return True
     # 东城: "本措施由…负责解释。自印发之日起30日后施行,…" — the subject is elided.
-    return sentence.lstrip("0123456789.、()（）一二三四五六七八九十第条 ").startswith("自")
+    # "…作如下修订并重新发布,自2025年5月1日起施行,有效期至…": a clause of the notice's own decision.
+    clauses = re.split(r"[,，;；]", sentence)
+    return clauses[0].lstrip("0123456789.、()（）一二三四五六七八九十第条 ").startswith("自") or any(
+        c.startswith("自") and "之日" not in c and "发布" in clauses[i - 1] for i, c in enumerate(clauses) if i
+    )
 
 
 def _validity_sentences(sentences: list[str]) -> list[str]:

@@ -215,3 +215,39 @@ def test_promulgation_note_gives_the_published_date(text: str, published: str | 
 def test_order_number_in_the_promulgation_note() -> None:
     text = "(2022年4月6日生态环境部令第26号公布 自2022年7月1日起施行)\n第一条 为了防治尾矿污染环境,制定本办法。"
     assert own_doc_number("尾矿污染环境防治管理办法", text) == "生态环境部令第26号"
+
+
+@pytest.mark.parametrize(
+    ("clause", "effective", "expires"),
+    [
+        ("本界定标准自2025年1月10日起施行,有效期至2030年1月9日。", "2025-01-10", "2030-01-09"),
+        ("第三十三条 本办法有效期自2021年9月1日起至2026年8月31日止。", "2021-09-01", "2026-08-31"),
+        (
+            "暂时调整适用有关规定,期限为五年,自本决定施行之日起算。本决定自2025年5月1日起施行。",
+            "2025-05-01",
+            "2030-04-30",
+        ),
+        ("现对《某规定》作如下修订并重新发布,自2025年5月1日起施行,有效期至2030年4月30日。", "2025-05-01", "2030-04-30"),
+    ],
+)
+def test_periods_and_subjects_of_real_rules(clause: str, effective: str, expires: str) -> None:
+    got = extract("t", clause, PUB).to_json()
+    assert (got["effective"]["date"], got["expires"]["date"]) == (effective, expires)
+
+
+def test_markdown_front_matter_and_inline_tags(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from monitor.readpolicy import read_policy
+
+    path = tmp_path / "rule.md"
+    path.write_text(
+        "---\n标题: 某管理规定\n文号: 沪建规范〔2025〕5号\n发布日期: 2025-05-06\n---\n"
+        "<p>&emsp;&emsp;<b>第一条</b>&emsp;本规定自2025年6月1日起施行。</p>\n",
+        encoding="utf-8",
+    )
+    got = read_policy(str(path))
+    assert (got["title"], got["doc_number"], got["published"], got["effective"]["date"]) == (
+        "某管理规定",
+        "沪建规范〔2025〕5号",
+        "2025-05-06",
+        "2025-06-01",
+    )

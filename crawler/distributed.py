@@ -26,11 +26,14 @@ from redis import Redis
 from scrapy import Request
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
+from twisted.internet import task
 
 log = logging.getLogger("policywatch.distributed")
 
 DEFAULT_PREFIX = "policywatch"
 BUSY_TTL = 600  # seconds: a busy mark of a worker that died mid-request expires after this
+SEEDER = "coordinator"  # the coordinator's name among the crawl processes of a run
+POLL_INTERVAL = 0.5  # seconds between an idle process's looks at the shared queue
 PART_WAIT = 120.0  # seconds the coordinator waits for the workers' bookkeeping after the frontier drained
 
 
@@ -66,6 +69,8 @@ def announce(redis_url: str, prefix: str, run_id: int, sources: list[Any], setti
     """Tell waiting workers what to crawl: the run id, the sources and the settings (Redis must be
     private to the deployment: the settings include the subscribers' addresses)."""
     server = Redis.from_url(redis_url)
+    for source in sources:  # the coordinator counts as busy from now: no worker stops before it seeds
+        server.set(RunKeys(prefix, run_id, source.name).key(f"busy:{SEEDER}"), 1, ex=BUSY_TTL)
     payload = pickle.dumps({"run_id": run_id, "sources": sources, "settings": settings, "today": today})
     server.set(announce_key(prefix), payload)
 
@@ -114,6 +119,7 @@ class SharedScheduler(Scheduler):
             idle_before_close=0,
         )
         instance.stats = crawler.stats
+        instance.crawler = crawler
         instance.prefix = s.get("POLICYWATCH_REDIS_PREFIX") or DEFAULT_PREFIX
         instance.run_id = s.getint("POLICYWATCH_RUN_ID")
         return instance
@@ -122,17 +128,30 @@ class SharedScheduler(Scheduler):
         self.keys = RunKeys(self.prefix, self.run_id, spider.source.name)
         self.queue_key = self.keys.requests
         self.df = RFPDupeFilter(self.server, key=self.keys.seen, debug=False)
-        self.me = worker_id()
+        # The coordinator is busy (marked by `announce`) until its list pages and unlisted pages are queued.
+        self.me = SEEDER if getattr(spider, "seeder", False) else worker_id()
         self.server.sadd(self.keys.key("workers"), self.me)
-        if getattr(spider, "seeder", False):
-            self.mark_busy()  # the coordinator is busy until its list pages and unlisted pages are queued
+        # An idle engine asks its scheduler again only every 5 s (its heartbeat): poll the shared queue
+        # more often so that a waiting worker takes requests while the others are still busy.
+        self._poll = task.LoopingCall(self._wake)
+        self._poll.start(POLL_INTERVAL, now=False)
         spider.frontier = self
         super().open(spider)
+
+    def close(self, reason: str) -> None:
+        if self._poll.running:
+            self._poll.stop()
+        super().close(reason)
+
+    def _wake(self) -> None:
+        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy's engine has no public "poll now"
+        if slot is not None and len(self.queue):
+            slot.nextcall.schedule()
 
     def enqueue_request(self, request: Request) -> bool:
         if fetch_once(request) and self.df.request_seen(request):
             if self.stats:
-                self.stats.inc_value("dupefilter/filtered", spider=self.spider)
+                self.stats.inc_value("dupefilter/filtered")
             return False
         return super().enqueue_request(request)
 

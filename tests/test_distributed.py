@@ -50,6 +50,11 @@ class CountingPages(dict[str, Any]):
         return super().get(path, default)
 
 
+# The coordinator fetches one page at a time from a slow site (1 s a page), so while it waits the detail
+# pages it found stay in the shared queue long enough for the workers (polling every 0.5 s) to take them.
+COORDINATOR_SCRAPY = {**DEMO_SCRAPY, "CONCURRENT_REQUESTS": 1}
+
+
 def _distributed_run(db: Database, sources: Any, settings: Settings, prefix: str, tmp: Path) -> list[int]:
     """Two `policywatch worker` processes (each a crawl child) plus the coordinating run."""
     from crawler.distributed import run_worker
@@ -89,7 +94,7 @@ def test_two_workers_fetch_once_record_once_alert_once(db_url: str, prefix: str,
     db = Database(db_url)
     db.upgrade()
     counts: Counter[str] = Counter()
-    with DemoServer() as server, WebhookReceiver() as hook:
+    with DemoServer(delay=1.0) as server, WebhookReceiver() as hook:
         site = server.site
         original = site.pages
         site.pages = lambda revision=None: CountingPages(original(revision), counts)  # type: ignore[method-assign]

@@ -71,7 +71,7 @@ def _distributed_run(db: Database, sources: Any, settings: Settings, prefix: str
         sources,
         settings,
         report_dir=tmp / "report",
-        scrapy_overrides=DEMO_SCRAPY,
+        scrapy_overrides=COORDINATOR_SCRAPY,
         workers=REDIS_URL,
         redis_prefix=prefix,
     )

@@ -21,7 +21,7 @@ _HEAD_CHARS = 800
 
 def _clean_prefix(prefix: str) -> str:
     m = _TITLE_END.match(prefix)
-    return prefix[m.end() :] if m else prefix
+    return (prefix[m.end() :] if m else prefix).removeprefix("原")
 
 
 def normalise_doc_number(text: str) -> str:

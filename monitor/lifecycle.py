@@ -287,7 +287,32 @@ def _repeals(sentences: list[str]) -> list[RepealTarget]:
                 if not _REPEAL_GAP.fullmatch(_TITLES_AND_NUMBERS.sub("", clause[t.end() : verb.start()])):
                     continue
                 out.append(RepealTarget(t.group(1) or t.group(2), _number_after(clause, t.end()), s))
-    return list(dict.fromkeys(out))
+        out.extend(_repealed_after_verb(s))
+    best: dict[tuple[str, str], RepealTarget] = {}
+    for r in out:  # one entry per title: the one that also gives its 文号
+        key = (r.title, r.kind)
+        if key not in best or (r.doc_number and not best[key].doc_number):
+            best[key] = r
+    return list(best.values())
+
+
+_FORWARD_REPEAL = re.compile(r"(?<![不未])(?:决定|现|予以|同时)废止(?=[《“])")
+
+
+def _repealed_after_verb(sentence: str) -> list[RepealTarget]:
+    """ "决定废止《A》(文号)、《B》": the titles that follow the verb, outside any title."""
+    out: list[RepealTarget] = []
+    for verb in _FORWARD_REPEAL.finditer(sentence):
+        before = sentence[: verb.start()]
+        if before.count("《") != before.count("》") or NOT_A_REPEAL_BEFORE.search(before):
+            continue
+        pos = verb.end()
+        for t in TITLE_RE.finditer(sentence, pos):
+            if _TITLES_AND_NUMBERS.sub("", sentence[pos : t.start()]):
+                break
+            out.append(RepealTarget(t.group(1) or t.group(2), _number_after(sentence, t.end()), sentence))
+            pos = t.end()
+    return out
 
 
 def _number_after(text: str, pos: int) -> str:

@@ -251,3 +251,19 @@ def test_markdown_front_matter_and_inline_tags(tmp_path) -> None:  # type: ignor
         "2025-05-06",
         "2025-06-01",
     )
+
+
+@pytest.mark.parametrize(
+    ("clause", "expected"),
+    [
+        ("省政府决定废止《某暂行管理办法》(闽政办〔1985〕291号)。", [("某暂行管理办法", "闽政办〔1985〕291号")]),
+        (
+            "《危险废物转移联单管理办法》(原国家环境保护总局令第5号)同时废止。",
+            [("危险废物转移联单管理办法", "国家环境保护总局令第5号")],
+        ),
+        ("根据《关于废止《甲办法》的决定》,制定本办法。", []),
+    ],
+)
+def test_repeal_verb_before_titles(clause: str, expected: list[tuple[str, str]]) -> None:
+    got = extract("t", clause, PUB).to_json()["repeals"]
+    assert [(r["title"], r["doc_number"]) for r in got] == expected

@@ -53,6 +53,7 @@ class PageItem:
     error: str = ""
     listed: ListedLink | None = None  # the list entry that led here, when there was one
     attachments: list[AttachmentFile] = field(default_factory=list)
+    moved_to: str = ""  # where a permanent redirect (301/308) of `url` led: the page's new address
 
     def __repr__(self) -> str:
         # Scrapy logs items on errors; a whole page body in a log line helps nobody.

@@ -33,7 +33,7 @@ from monitor.removal import removal_verdict
 from monitor.status import latest_version, refresh_status
 from monitor.store.db import Database
 from monitor.store.models import Event, Policy, PolicyAlias, RepealLink, Run, Source, Version
-from monitor.suspect import not_found_page, page_text, suspect_change
+from monitor.suspect import empty_template, not_found_page, page_text, suspect_change
 from monitor.titlekey import title_keys, title_similarity
 
 log = logging.getLogger("policywatch.ingest")
@@ -162,9 +162,13 @@ class Ingestor:
         if reason:
             self.stats.empty += 1  # a challenge, WAF or empty shell in place of the page: nothing to read
             return self._failed(item, reason)
-        gone = not_found_page(page_text(item.text))
+        visible = page_text(item.text)
+        gone = not_found_page(visible)
         if gone:
             return self._gone(item, gone)
+        empty = empty_template(visible)
+        if empty:
+            return self._failed(item, empty)
         if item.listed is not None:
             list_fields: Mapping[str, str] = item.listed.fields
         else:
@@ -230,6 +234,8 @@ class Ingestor:
         doc, lc = parsed.document, parsed.lifecycle
         source_row = self._source_row(session)
         policy = self._policy(session, item.url)
+        if item.moved_to:
+            policy = self._moved(session, policy, item)
         created = policy is None
         if policy is None:
             mirror = self._mirror(session, source_row, item.url, doc, lc, now)
@@ -344,6 +350,16 @@ class Ingestor:
         if record_correction(session, policy, version, correction, run_id=self.run_id, now=self.now()) and self.dry_run:
             self.stats.would.append(f"facts_corrected: {policy.title} — {correction.summary()}")
         return correction
+
+    def _moved(self, session: Session, policy: Policy | None, item: PageItem) -> Policy | None:
+        """A page moved for good (301/308): the policy takes its new address and keeps its history;
+        a page first met through such a move is known by its new address."""
+        there = self._policy(session, item.moved_to)
+        if policy is not None and there is None:
+            log.info("[%s] %s moved to %s (history kept)", self.source.name, item.url, item.moved_to)
+            policy.url = item.moved_to
+        item.url = item.moved_to
+        return there or policy
 
     def _held(self, policy: Policy, previous: Version, doc: Document, lc: Lifecycle) -> bool:
         """A suspect version (title, 文号 and most articles gone at once) is held, not stored, until the

@@ -17,6 +17,10 @@ _NOT_FOUND = re.compile(
     r"|404\s*(?:Not Found|错误|页面)|Page Not Found|\bnot found\b",
     re.I,
 )
+# What a CMS prints in a page whose content is not there (maintenance, an unfilled template).
+_EMPTY = re.compile(
+    r"暂无(?:内容|数据|信息|记录|相关信息)|(?:内容|栏目|页面)(?:正在)?(?:更新|建设|维护)中|没有找到相关(?:内容|信息)"
+)
 _ARTICLE = re.compile(r"第[一二三四五六七八九十百零〇两\d]+条")
 NOT_FOUND_MAX_TEXT = 1500  # characters of page text; a policy quoting the phrase is longer
 
@@ -27,6 +31,15 @@ def not_found_page(visible_text: str) -> str | None:
     m = _NOT_FOUND.search(text)
     if m and len(text) <= NOT_FOUND_MAX_TEXT and not _ARTICLE.search(text):
         return f"200 page says the page does not exist ({m.group()})"
+    return None
+
+
+def empty_template(visible_text: str) -> str | None:
+    """The reason a 200 page is an empty template ("暂无内容"), or None."""
+    text = " ".join(visible_text.split())
+    m = _EMPTY.search(text)
+    if m and len(text) <= NOT_FOUND_MAX_TEXT and not _ARTICLE.search(text):
+        return f"empty template ({m.group()})"
     return None
 
 

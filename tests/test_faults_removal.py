@@ -161,3 +161,20 @@ def test_a_page_whose_title_number_and_articles_vanish_is_held_until_seen_again(
         site.run()
         assert site.events() == first and site.versions() == 7
         assert {t for t, _ in first} >= {"text_changed"}
+
+
+def test_a_page_moved_by_301_keeps_its_identity_and_history(db: Database) -> None:
+    sqlite_only(db)
+    with FaultSite() as fsite, RobotReceiver() as robot:
+        site = Site(db, fsite, robot)
+        site.run()
+        old, new = site.paths[0], "/zcwj/202502/t20250201_1.html"
+        fsite.publish(new, policy_page(1, amount=900))  # moved, and changed while moving
+        fsite.faults[old] = Fault("redirect", status=301, location=new)
+        site.run()  # the list still links the old address, which now redirects for good
+        site.run()
+        with db.session() as s:
+            policies = list(s.scalars(select(Policy).where(Policy.title.like("%第1类%"))))
+            assert [p.url.rsplit("/", 2)[-2:] for p in policies] == [["202502", "t20250201_1.html"]]
+            assert [v.seq for v in policies[0].versions] == [1, 2]
+        assert site.events() == Counter({("text_changed", "t20250201_1.html"): 1})

@@ -204,9 +204,14 @@ class PolicySpider(scrapy.Spider):
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         listed = response.meta.get("listed")
+        # A redirected page keeps the identity of the address that was asked for (its history, its
+        # removal check); a permanent move records the new address, which ingest adopts.
+        asked = response.meta.get("redirect_urls") or [response.url]
+        permanent = all(code in (301, 308) for code in response.meta.get("redirect_reasons", []))
         item = PageItem(
             source=self.source.name,
-            url=response.url,
+            url=asked[0],
+            moved_to=response.url if asked[0] != response.url and permanent else "",
             status=response.status,
             fetched_at=_now(),
             etag=_header(response, b"ETag"),
@@ -265,7 +270,8 @@ class PolicySpider(scrapy.Spider):
 
     @staticmethod
     def _failure(failure: Failure) -> tuple[int, str, str]:
-        request_url = failure.request.url if hasattr(failure, "request") else ""
+        request = getattr(failure, "request", None)
+        request_url = (request.meta.get("redirect_urls") or [request.url])[0] if request is not None else ""
         if failure.check(HttpError):
             response = failure.value.response
             return response.status, f"HTTP {response.status}", request_url

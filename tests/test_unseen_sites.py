@@ -329,7 +329,7 @@ def test_a_redesigned_site_fails_loudly_once_removes_nothing_and_recovers(db: Da
             text=True,
             timeout=120,
         )
-        assert "failing source qa" in status.stderr and NO_LINKS in status.stderr
+        assert "failing source qa" in status.stdout and NO_LINKS in status.stdout  # status: all on stdout (Nagios)
 
         server.pages = saved
         back = run(3)

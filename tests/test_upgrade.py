@@ -185,7 +185,7 @@ def test_reprocess_corrects_facts_and_status_quietly(
     common = ("--sources", str(sources_file), "--db", db_url, "--today", "2025-06-01")
 
     status = _cli("status", "--db", db_url)
-    assert "3 stored version(s) were read by an older extractor/normaliser" in status.stderr
+    assert "3 stored version(s) were read by an older extractor/normaliser" in status.stdout
 
     dry = _cli("reprocess", *common, "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr

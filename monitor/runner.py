@@ -22,7 +22,7 @@ from monitor.logjson import logging_as_json
 from monitor.report import render_report
 from monitor.status import apply_time_transitions
 from monitor.store.db import Database
-from monitor.store.models import Event, Run
+from monitor.store.models import Event, Run, Source
 from notifier.outbox import DeliveryStats, deliver_pending
 
 log = logging.getLogger("policywatch.run")
@@ -94,6 +94,10 @@ def _run_locked(
         ).rowcount
         if stale:
             log.warning("%d earlier run(s) had been killed mid-way; marked interrupted", stale)
+        # Every source's row exists before any crawl process starts: several workers meeting a new
+        # source at once must not race to create it (a unique violation fails their crawl).
+        known = set(session.scalars(select(Source.name)))
+        session.add_all(Source(name=s.name, region=s.region) for s in sources if s.name not in known)
         run = Run(started_at=datetime.now(UTC), status="running", stats={})
         session.add(run)
         session.flush()

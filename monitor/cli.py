@@ -27,6 +27,7 @@ from monitor.cli_common import (
     sources_or_exit,
 )
 from monitor.cli_reprocess import reprocess_command
+from monitor.cli_serve import serve as serve_command
 from monitor.config import (
     load_settings,
     parse_sources,
@@ -302,28 +303,6 @@ def extract(path_or_url: str, published: Any, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--dir", "report_dir", type=click.Path(file_okay=False, exists=True), default="report", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
-def serve(report_dir: str, port: int) -> None:
-    """Serve the report directory on 127.0.0.1 for a quick look (Ctrl-C stops)."""
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    handler = partial(SimpleHTTPRequestHandler, directory=report_dir)
-    try:
-        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    except OSError as exc:
-        err.print(f"[red]cannot listen on 127.0.0.1:{port}[/red]: {exc.strerror}; choose another with --port")
-        sys.exit(EXIT_CANNOT_RUN)
-    with server:
-        console.print(f"serving {Path(report_dir).resolve()} at http://127.0.0.1:{server.server_address[1]}/")
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            console.print("stopped")
-
-
-@cli.command()
 @click.option(
     "--workdir",
     type=click.Path(file_okay=False),
@@ -404,6 +383,7 @@ def _demo_summary(db: Database, work: Path, hooks: int, mails: int) -> None:
 
 register_admin_commands(cli)
 cli.add_command(reprocess_command)
+cli.add_command(serve_command)
 
 
 def main() -> None:

@@ -1,0 +1,39 @@
+"""Stable policy addresses: built from a policy's identity (its source's name and its URL), never from a
+database id, so links in alerts, feeds and bookmarks survive a rebuilt database."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.store.models import Policy, Source
+
+DIGEST_CHARS = 12
+
+
+def url_digest(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:DIGEST_CHARS]
+
+
+def policy_key(policy: Policy) -> str:
+    """`demo-haidian/3f2a9c1b7e0d`: the source's name and a digest of the policy's URL."""
+    return f"{policy.source.name}/{url_digest(policy.url)}"
+
+
+def policy_path(policy: Policy) -> str:
+    return f"/policies/{policy_key(policy)}"
+
+
+def find_by_key(session: Session, source: str, digest: str) -> Policy | None:
+    """The policy of a key, reading only the URLs of that one source."""
+    if len(digest) != DIGEST_CHARS:
+        return None
+    rows = session.execute(
+        select(Policy.id, Policy.url).join(Source, Policy.source_id == Source.id).where(Source.name == source)
+    )
+    for policy_id, url in rows:
+        if url_digest(url) == digest:
+            return session.get(Policy, policy_id)
+    return None

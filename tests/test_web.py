@@ -1,0 +1,211 @@
+"""The web application over the demo's two revisions (SQLite and PostgreSQL): search, filters,
+policy pages at stable addresses, version diffs, the repeal graph, and hostile content escaped."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import lxml.html
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select, text
+
+from monitor.config import Settings
+from monitor.store.db import Database
+from monitor.store.models import Policy, Version
+from monitor.web.app import create_app
+from monitor.web.ident import policy_path
+from tests.conftest import PG_URL
+from tests.webdemo import load_demo
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, dict]]:
+    """The demo's revisions 1 and 2 in a database of each kind (one load per module)."""
+    if request.param == "sqlite":
+        url, schema = f"sqlite:///{tmp_path_factory.mktemp('web') / 'pw.db'}", ""
+    else:
+        schema = f"pw_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(PG_URL)
+        try:
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        except Exception as exc:
+            pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}")
+        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    db = Database(url)
+    db.upgrade()
+    expected = load_demo(db)
+    yield db, expected
+    db.dispose()
+    if schema:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(demo: tuple[Database, dict]) -> TestClient:
+    return TestClient(create_app(demo[0], Settings()))
+
+
+def _page(response) -> lxml.html.HtmlElement:  # type: ignore[no-untyped-def]
+    return lxml.html.fromstring(response.text)
+
+
+def _titles(response) -> list[str]:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.text[:500]
+    return [a.text_content() for a in _page(response).cssselect("#policies tr.policy td:first-child a")]
+
+
+def _latest_texts(db: Database) -> dict[str, str]:
+    with db.session() as s:
+        latest = select(func.max(Version.id)).group_by(Version.policy_id)
+        rows = s.execute(select(Policy.title, Version.text).join(Version).where(Version.id.in_(latest)))
+        return {title: body for title, body in rows}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q", ["算力", "数据要素市场", "人工智能"])
+def test_search_finds_chinese_substrings_in_title_and_text(client: TestClient, demo, q: str) -> None:  # type: ignore[no-untyped-def]
+    expected = {title for title, body in _latest_texts(demo[0]).items() if q in body or q in title}
+    assert expected, f"the demo has no policy mentioning {q}"
+    assert set(_titles(client.get("/", params={"q": q}))) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "typed", ["海商发〔2026〕5号", "海商发[2026]5号", "海商发(2026)5号", "海商发（2026）5号", "海商发 [2026] 5 号"]
+)
+def test_doc_number_search_accepts_any_brackets_and_spaces(client: TestClient, demo, typed: str) -> None:  # type: ignore[no-untyped-def]
+    assert _titles(client.get("/", params={"q": typed})) == [demo[1]["new_policy"]]
+
+
+@pytest.mark.slow
+def test_status_filter_and_counts(client: TestClient, demo) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/", params={"status": "已废止"})
+    assert _titles(response) == [demo[1]["repealed"]]
+    with demo[0].session() as s:
+        counts = dict(s.execute(select(Policy.status, func.count()).group_by(Policy.status)).all())
+    shown = {a.get("data-status"): a.text_content() for a in _page(response).cssselect("#counts a[data-status]")}
+    assert shown == {status: f"{status} {n}" for status, n in counts.items()}
+    # A search narrows the counts too: they are counts of what the other filters found.
+    narrowed = _page(client.get("/", params={"q": "海淀区促进外贸"})).cssselect("#counts a[data-status]")
+    assert sorted(a.text_content() for a in narrowed) == ["已废止 1", "现行有效 1"]
+
+
+@pytest.mark.slow
+def test_region_source_issuer_and_date_filters(client: TestClient, demo) -> None:  # type: ignore[no-untyped-def]
+    haidian = set(_titles(client.get("/", params={"region": "北京市海淀区"})))
+    assert demo[1]["new_policy"] in haidian and demo[1]["text_changed"] not in haidian
+    assert set(_titles(client.get("/", params={"source": "demo-haidian"}))) == haidian
+    assert _titles(client.get("/", params={"issuer": "商务局", "region": "北京市海淀区", "status": "已废止"})) == [
+        demo[1]["repealed"]
+    ]
+    in_2026 = _titles(client.get("/", params={"published_from": "2026-01-01", "published_to": "2026-12-31"}))
+    assert in_2026 == [demo[1]["new_policy"]]
+
+
+@pytest.mark.slow
+def test_expiring_and_changed_windows(client: TestClient, demo) -> None:  # type: ignore[no-untyped-def]
+    db, expected = demo
+    today = datetime.now(UTC).date()
+    with db.session() as s:
+        soon = {
+            p.title for p in s.scalars(select(Policy)) if p.expires_date and 0 <= (p.expires_date - today).days <= 800
+        }
+    assert set(_titles(client.get("/", params={"expiring_days": "800"}))) == soon
+    changed = set(_titles(client.get("/", params={"changed_days": "1"})))
+    assert changed == {expected["text_changed"], expected["expiry_changed"]}
+
+
+@pytest.mark.slow
+def test_bad_filters_are_explained_not_crashed(client: TestClient) -> None:
+    response = client.get("/", params={"expiring_days": "abc", "published_from": "2025-13-01"})
+    assert response.status_code == 400
+    assert "不是" in _page(response).get_element_by_id("error").text_content()
+
+
+@pytest.mark.slow
+def test_policy_page_at_a_stable_address_with_facts_and_how_they_were_read(client: TestClient, demo) -> None:  # type: ignore[no-untyped-def]
+    db, expected = demo
+    with db.session() as s:
+        policy = s.scalar(select(Policy).where(Policy.title == expected["new_policy"]))
+        assert policy is not None
+        path, policy_id = policy_path(policy), policy.id
+    assert str(policy_id) not in path.split("/")[-1] and path.startswith("/policies/demo-haidian/")
+    page = _page(client.get(path))
+    assert page.get_element_by_id("title").text_content() == expected["new_policy"]
+    assert "据正文" in page.get_element_by_id("effective").text_content()
+    assert "(UTC+08:00)" in page.get_element_by_id("events").text_content()
+    # The repeal graph, linked both ways.
+    links = page.cssselect("#repeal-graph a")
+    assert [a.text_content() for a in links] == [f"《{expected['repealed']}》"]
+    back = _page(client.get(links[0].get("href"))).cssselect("#repeal-graph a")
+    assert [(a.text_content(), a.get("href")) for a in back] == [(f"《{expected['new_policy']}》", path)]
+    assert client.get("/policies/demo-haidian/000000000000").status_code == 404
+
+
+@pytest.mark.slow
+def test_official_label_is_shown_as_read_from_the_site(client: TestClient, demo) -> None:  # type: ignore[no-untyped-def]
+    with demo[0].session() as s:
+        policy = s.scalars(select(Policy).where(Policy.status_source == "official_label")).first()
+        assert policy is not None
+        path = policy_path(policy)
+    assert "据网站标注" in _page(client.get(path)).get_element_by_id("status").text_content()
+
+
+@pytest.mark.slow
+def test_diff_between_any_two_versions(client: TestClient, demo) -> None:  # type: ignore[no-untyped-def]
+    with demo[0].session() as s:
+        policy = s.scalar(select(Policy).where(Policy.title == demo[1]["text_changed"]))
+        assert policy is not None
+        path = policy_path(policy)
+    forward = _page(client.get(path, params={"from": "1", "to": "2"})).get_element_by_id("diff")
+    assert [d.text_content() for d in forward.cssselect(".inline del")] == ["1500"]
+    assert [i.text_content() for i in forward.cssselect(".inline ins")] == ["2000"]
+    assert "最高1500万元 → 最高2000万元" in forward.cssselect("ul.facts")[0].text_content()
+    backward = _page(client.get(path, params={"from": "2", "to": "1"})).get_element_by_id("diff")
+    assert [d.text_content() for d in backward.cssselect(".inline del")] == ["2000"]
+    same = _page(client.get(path, params={"from": "2", "to": "2"})).get_element_by_id("diff")
+    assert "两个版本的正文相同" in same.text_content()
+
+
+def test_hostile_titles_and_links_are_escaped(tmp_path: Path) -> None:
+    from tests.test_report import _hostile_page, _ingest
+
+    db = Database(f"sqlite:///{tmp_path / 'pw.db'}")
+    db.upgrade()
+    _ingest(db, _hostile_page(""))
+    _ingest(db, _hostile_page("<img src=x onerror=alert(1)>新增"))
+    hostile = '</title><script>alert(1)</script><img src=x onerror="alert(2)">《标题》'
+    with db.session() as s:
+        policy = s.scalars(select(Policy)).one()
+        policy.title, policy.doc_number, policy.issuer = hostile, "<b>京[2025]1号</b>", "javascript:alert(3)"
+        policy.url = "javascript:alert(4)"
+        path = policy_path(policy)
+    client = TestClient(create_app(db, Settings()))
+    for response in (client.get("/"), client.get(path), client.get("/", params={"q": "<script>"})):
+        assert response.status_code == 200
+        root = _page(response)
+        assert not root.xpath("//script | //img | //@onerror"), response.url
+        assert not root.xpath("//@href[starts-with(normalize-space(.), 'javascript:')]"), response.url
+        assert "</title><script>" not in response.text
+    page = _page(client.get(path))
+    assert page.get_element_by_id("title").text_content() == hostile
+    assert page.findtext(".//title").startswith(hostile)
+    assert any("新增" in ins.text_content() for ins in page.cssselect("#diff ins"))
+    assert _titles(client.get("/", params={"q": "<script>"})) == [hostile]
+
+
+def test_times_are_shown_in_shanghai_with_the_zone() -> None:
+    from monitor.web.render import iso_time, shanghai_time
+
+    moment = datetime(2026, 1, 31, 17, 30, tzinfo=UTC)
+    assert shanghai_time(moment) == "2026-02-01 01:30 (UTC+08:00)"
+    assert iso_time(moment) == "2026-02-01T01:30:00+08:00"
+    assert iso_time(moment.replace(tzinfo=None) + timedelta(0)) == "2026-02-01T01:30:00+08:00"
+    assert date.fromisoformat(iso_time(moment)[:10]) == date(2026, 2, 1)  # type: ignore[index]

@@ -3,53 +3,22 @@ policy pages at stable addresses, version diffs, the repeal graph, and hostile c
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import lxml.html
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from monitor.config import Settings
 from monitor.store.db import Database
 from monitor.store.models import Policy, Version
 from monitor.web.app import create_app
 from monitor.web.ident import policy_path
-from tests.conftest import PG_URL
-from tests.webdemo import load_demo
+from tests import webdemo
 
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, dict]]:
-    """The demo's revisions 1 and 2 in a database of each kind (one load per module)."""
-    if request.param == "sqlite":
-        url, schema = f"sqlite:///{tmp_path_factory.mktemp('web') / 'pw.db'}", ""
-    else:
-        schema = f"pw_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_URL)
-        try:
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except Exception as exc:
-            pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}")
-        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    db = Database(url)
-    db.upgrade()
-    expected = load_demo(db)
-    yield db, expected
-    db.dispose()
-    if schema:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def client(demo: tuple[Database, dict]) -> TestClient:
-    return TestClient(create_app(demo[0], Settings()))
+demo, client = webdemo.demo, webdemo.client  # the module-scoped fixtures: the demo loaded once per database
 
 
 def _page(response) -> lxml.html.HtmlElement:  # type: ignore[no-untyped-def]

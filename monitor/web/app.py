@@ -52,7 +52,7 @@ def page(request: Request, template: str, context: dict[str, Any], status_code: 
 
 
 def create_app(db: Database, settings: Settings, *, clock: Callable[[], datetime] = _now) -> FastAPI:
-    from monitor.web import api, policies, policy_page
+    from monitor.web import api, feeds, policies, policy_page
 
     app = FastAPI(
         title="policywatch",
@@ -63,4 +63,5 @@ def create_app(db: Database, settings: Settings, *, clock: Callable[[], datetime
     app.include_router(policies.router)
     app.include_router(policy_page.router)
     app.include_router(api.router)
+    app.include_router(feeds.router)
     return app

@@ -16,9 +16,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import cn2an
-
-from monitor.cndate import DATE_ANY, DATE_ANY_RE, date_from_match, promulgation_date, signature_date
+from monitor.cndate import DATE_ANY, DATE_ANY_RE, cn_number, date_from_match, promulgation_date, signature_date
 from monitor.docnumber import normalise_doc_number, own_doc_number
 from monitor.normalise import fold, split_sentences
 
@@ -173,7 +171,7 @@ def lifecycle_from_json(data: Mapping[str, Any]) -> Lifecycle:
 
 
 def to_int(token: str) -> int:
-    return int(token) if token.isdigit() else int(cn2an.cn2an(token, "smart"))
+    return int(token) if token.isdigit() else cn_number(token)
 
 
 def parse_date(text: str | None) -> date | None:

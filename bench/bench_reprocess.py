@@ -16,8 +16,8 @@ from itertools import cycle, islice
 
 from sqlalchemy import update
 
-from crawler.items import PageItem
 from monitor.config import Settings, SourceConfig
+from monitor.contracts import PageItem
 from monitor.demosite import DemoSite
 from monitor.ingest import Ingestor
 from monitor.reprocess import reprocess

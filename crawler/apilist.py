@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from crawler.items import ListedLink
+from monitor.contracts import ListedLink
 
 
 def api_rows(body: bytes | str, api: Mapping[str, Any]) -> list[Any]:

@@ -15,9 +15,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
 
-from crawler.items import ListedLink
 from crawler.pagination import NEXT_TEXT, PageLink, same_list, script_pages
 from monitor.config import SourceConfig
+from monitor.contracts import ListedLink
 from monitor.extract import ATTACHMENT_EXT, element_text
 
 _DATE = re.compile(r"(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})")

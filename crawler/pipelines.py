@@ -8,9 +8,9 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler.items import ListPageItem, PageItem
 from crawler.writer import WriterThread
 from monitor.config import Settings
+from monitor.contracts import ListPageItem, PageItem
 from monitor.ingest import Ingestor
 from monitor.lifecycle import today_in_shanghai
 from monitor.lock import RunLock

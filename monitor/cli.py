@@ -187,8 +187,8 @@ def run(
         if result.report:
             console.print(f"report: {result.report}")
     for name, st in sorted(result.source_stats.items()) if dry_run else ():
-        for line in st.get("would", []):
-            console.print(f"would record [{name}] {line}", markup=False)
+        for would in st.get("would", []):
+            console.print(f"would record [{name}] {would['type']}: {would['title']} — {would['summary']}", markup=False)
     _print_problems(result, verbose)
     sys.exit(result.exit_code)
 

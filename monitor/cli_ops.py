@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 import monitor.derive as derivation
 from monitor.checkstate import assess
 from monitor.cli_common import console, emit_json_lines, local_time, open_db, settings_or_exit, shanghai
+from monitor.ingest.stats import run_troubles
 from monitor.lifecycle import today_in_shanghai
 from monitor.store.models import Alert, Policy, Run, Source, Version
 
@@ -21,18 +22,9 @@ _UNDELIVERED = ("pending", "sending", "failed", "unconfirmed")
 _GIVEN_UP = ("failed", "unconfirmed")  # unconfirmed: sent, but the receiver never answered
 
 
-def _failing(run: Run | None) -> dict[str, str]:
-    """Sources that failed in a run, with their first error."""
-    failing: dict[str, str] = {}
-    for name, st in sorted(((run.stats or {}) if run else {}).items()):
-        if st.get("failed") or st.get("list_failures") or not st.get("list_pages"):
-            failing[name] = (st.get("errors") or ["no list page fetched"])[0]
-    return failing
-
-
 def _status_report(session: Session) -> dict[str, Any]:
     run = session.scalar(select(Run).where(Run.status != "dry-run").order_by(Run.id.desc()).limit(1))
-    failing = _failing(run)
+    failing = run_troubles(run.stats if run else None)
     for source in session.scalars(select(Source).where(Source.failing_since.is_not(None)).order_by(Source.name)):
         failing[source.name] = f"failing since {shanghai(source.failing_since)}: {source.failing_reason}"
     stale = session.scalar(select(func.count()).where(Version.derived_by != derivation.DERIVATION_VERSION))

@@ -24,7 +24,9 @@ from monitor.derive import (
 )
 from monitor.events import record_event
 from monitor.normalise import document_to_json
+from monitor.rules import EventSpec
 from monitor.store.models import Policy, Version
+from monitor.vocab import EventType
 
 
 @dataclass(slots=True)
@@ -115,16 +117,15 @@ def record_correction(
     digest = hashlib.sha256(
         json.dumps([version.content_hash, version.lifecycle, details["status"]], sort_keys=True).encode()
     ).hexdigest()[:16]
+    key = f"facts_corrected:{version.id}:{derivation.DERIVATION_VERSION}:{digest}"
     event = record_event(
         session,
+        EventSpec(EventType.FACTS_CORRECTED, key, details),
         policy=policy,
-        type_="facts_corrected",
-        dedupe_key=f"facts_corrected:{version.id}:{derivation.DERIVATION_VERSION}:{digest}",
-        summary=correction.summary(),
-        details=details,
         run_id=run_id,
         now=now,
         subscribers=(),
         version_id=version.id,
+        summary=correction.summary(),
     )
     return event is not None

@@ -15,9 +15,9 @@ from typing import Any
 
 from w3lib.encoding import resolve_encoding
 
-from crawler.items import AttachmentFile
 from monitor.attachments import read_attachment
 from monitor.config import SourceConfig
+from monitor.contracts import AttachmentFile
 from monitor.extract import ExtractError, extract_page
 from monitor.lifecycle import Lifecycle, extract
 from monitor.normalise import Document, normalise

@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 from typing import Any, Literal
 
 from monitor.normalise import Clause, Document
+from monitor.vocab import FACT_LABELS
 
 ClauseChange = Literal["added", "removed", "modified", "moved"]
 SegmentOp = Literal["equal", "delete", "insert"]
@@ -44,20 +45,6 @@ class Fact:
         return f"{self.where}: {FACT_LABELS.get(self.kind, self.kind)}{(' ' + (self.new or self.old)) if (self.new or self.old) else ''}"
 
 
-FACT_LABELS = {
-    "amount_changed": "金额变化",
-    "ratio_changed": "比例变化",
-    "date_changed": "日期变化",
-    "scope_changed": "适用范围/条件变化",
-    "wording_changed": "文字修改",
-    "clause_added": "新增条款",
-    "clause_removed": "删除条款",
-    "clause_moved": "条款移动",
-    "title_changed": "标题变化",
-    "issuer_changed": "发文机关变化",
-    "attachment_changed": "附件变化",
-    "meta_changed": "信息项变化",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,42 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config import Subscriber
+from monitor.rules import EventSpec
 from monitor.store.models import Alert, Event, Policy, Source, Version
+from monitor.vocab import EVENT_LABELS, QUIET_EVENTS, importance
+from monitor.wording import summarise
 
-EVENT_LABELS = {
-    "new_policy": "新政策",
-    "text_changed": "内容变化",
-    "removed": "页面撤下",
-    "restored": "页面恢复",
-    "repealed": "已被废止",
-    "expiry_changed": "有效期变化",
-    "taking_effect": "开始施行",
-    "expiring_soon": "即将到期",
-    "expired": "已到期失效",
-    "facts_corrected": "事实更正(程序升级)",
-    "source_failing": "信息源异常",
-    "source_recovered": "信息源恢复",
-}
-
-# Entries of a policy's history that are never sent to anyone: a newer extractor or normaliser
-# re-read a stored page. Shown in the report and `policywatch history`; no outbox row is ever written.
-QUIET_EVENTS = frozenset({"facts_corrected"})
-
-
-# Facts that touch money, rates, deadlines or who qualifies make a text change important.
-_WEIGHTY_FACTS = {"amount_changed", "ratio_changed", "date_changed", "scope_changed", "clause_added", "clause_removed"}
-
-
-def importance(type_: str, details: dict[str, Any]) -> str:
-    """low / medium / high, for subscribers' min_importance filter."""
-    if type_ in {"repealed", "expired", "expiry_changed", "source_failing"}:
-        return "high"
-    if type_ == "text_changed":
-        kinds = {f.get("kind") for f in details.get("facts", [])}
-        return "high" if kinds & _WEIGHTY_FACTS else "medium"
-    if type_ in {"new_policy", "removed", "restored", "expiring_soon", "source_recovered"}:
-        return "medium"
-    return "low"
+__all__ = ["EVENT_LABELS", "QUIET_EVENTS", "event_json", "policy_regions", "record_event", "record_source_event"]
 
 
 def policy_regions(policy: Policy) -> str:
@@ -59,59 +29,54 @@ def policy_regions(policy: Policy) -> str:
 
 def record_event(
     session: Session,
+    spec: EventSpec,
     *,
     policy: Policy,
-    type_: str,
-    dedupe_key: str,
-    summary: str,
-    details: dict[str, Any],
     run_id: int | None,
     now: datetime,
     subscribers: Sequence[Subscriber],
     version_id: int | None = None,
+    summary: str | None = None,
 ) -> Event | None:
-    """Insert the event unless this transition was already recorded; returns the new event."""
-    if session.scalar(select(Event.id).where(Event.dedupe_key == dedupe_key)) is not None:
+    """Insert the event unless this transition was already recorded; returns the new event.
+    `summary`: the words, when they are not the standard ones for the type (`monitor.wording`)."""
+    if session.scalar(select(Event.id).where(Event.dedupe_key == spec.key)) is not None:
         return None
-    event = _insert(session, type_, dedupe_key, summary, details, run_id, now, policy=policy, version_id=version_id)
+    summary = summary if summary is not None else summarise(spec.type, spec.details, policy.title)
+    event = _insert(session, spec, summary, run_id, now, policy=policy, version_id=version_id)
     haystack = f"{policy.title}\n{summary}"
     if any(sub.keywords for sub in subscribers):
         latest_text = session.scalar(
             select(Version.text).where(Version.policy_id == policy.id).order_by(Version.seq.desc()).limit(1)
         )
         haystack += "\n" + (latest_text or "")
-    _queue_alerts(
-        session, event, policy.source, haystack, () if type_ in QUIET_EVENTS else subscribers, policy_regions(policy)
-    )
+    quiet = spec.type in QUIET_EVENTS
+    _queue_alerts(session, event, policy.source, haystack, () if quiet else subscribers, policy_regions(policy))
     return event
 
 
 def record_source_event(
     session: Session,
+    spec: EventSpec,
     *,
     source: Source,
-    type_: str,
-    dedupe_key: str,
-    summary: str,
-    details: dict[str, Any],
     run_id: int | None,
     now: datetime,
     subscribers: Sequence[Subscriber],
 ) -> Event | None:
     """A source's own event (source_failing / source_recovered), once per transition."""
-    if session.scalar(select(Event.id).where(Event.dedupe_key == dedupe_key)) is not None:
+    if session.scalar(select(Event.id).where(Event.dedupe_key == spec.key)) is not None:
         return None
-    event = _insert(session, type_, dedupe_key, summary, details, run_id, now, source=source)
+    summary = summarise(spec.type, spec.details, source.name)
+    event = _insert(session, spec, summary, run_id, now, source=source)
     _queue_alerts(session, event, source, f"{source.name}\n{summary}", subscribers)
     return event
 
 
 def _insert(
     session: Session,
-    type_: str,
-    dedupe_key: str,
+    spec: EventSpec,
     summary: str,
-    details: dict[str, Any],
     run_id: int | None,
     now: datetime,
     *,
@@ -119,16 +84,17 @@ def _insert(
     source: Source | None = None,
     version_id: int | None = None,
 ) -> Event:
+    kinds = (f.get("kind", "") for f in spec.details.get("facts", []))
     event = Event(
         run_id=run_id,
         policy=policy,
         source=source,
         version_id=version_id,
-        type=type_,
+        type=spec.type.value,
         detected_at=now,
         summary=summary,
-        details={**details, "importance": importance(type_, details)},
-        dedupe_key=dedupe_key,
+        details={**spec.details, "importance": importance(spec.type, kinds).value},
+        dedupe_key=spec.key,
     )
     session.add(event)
     session.flush()

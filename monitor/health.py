@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from monitor import rules
 from monitor.config import Subscriber
 from monitor.events import record_source_event
 from monitor.store.models import Source
@@ -65,36 +66,17 @@ def apply_health(
 ) -> str:
     """Record the run's verdict on the source; returns "failing", "recovered" or "ok"."""
     if reasons:
-        reason = "；".join(reasons)
         if source.failing_since is None:
             source.failing_since, source.failing_run_id = now, run_id
-            record_source_event(
-                session,
-                source=source,
-                type_="source_failing",
-                dedupe_key=f"source_failing:{source.id}:{run_id}",
-                summary=f"信息源 {source.name} 异常:{reason}",
-                details={"reasons": list(reasons), "links": links, "good_links": source.good_links},
-                run_id=run_id,
-                now=now,
-                subscribers=subscribers,
-            )
-        source.failing_reason = reason
+            spec = rules.source_failing(source.id, run_id, reasons, links, source.good_links)
+            record_source_event(session, spec, source=source, run_id=run_id, now=now, subscribers=subscribers)
+        source.failing_reason = "；".join(reasons)
         return "failing"
     verdict = "ok"
     if source.failing_since is not None:
         since = source.failing_since
-        record_source_event(
-            session,
-            source=source,
-            type_="source_recovered",
-            dedupe_key=f"source_recovered:{source.id}:{source.failing_run_id}",
-            summary=f"信息源 {source.name} 已恢复(列表页发现{links}个政策链接)",
-            details={"failing_since": since.isoformat(), "previous_reason": source.failing_reason, "links": links},
-            run_id=run_id,
-            now=now,
-            subscribers=subscribers,
-        )
+        spec = rules.source_recovered(source.id, source.failing_run_id, since.isoformat(), source.failing_reason, links)
+        record_source_event(session, spec, source=source, run_id=run_id, now=now, subscribers=subscribers)
         source.failing_since, source.failing_reason, source.failing_run_id = None, "", None
         verdict = "recovered"
     if lists_complete and links:

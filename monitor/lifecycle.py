@@ -13,12 +13,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from monitor.cndate import DATE_ANY, DATE_ANY_RE, cn_number, date_from_match, promulgation_date, signature_date
 from monitor.docnumber import normalise_doc_number, own_doc_number
 from monitor.normalise import fold, split_sentences
+from monitor.vocab import Status, StatusSource
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _NUM = rf"(?:\d+|[{_CN_DIGITS}]+)"
@@ -69,24 +69,6 @@ _TITLES_AND_NUMBERS = re.compile(
 _REPEAL_GAP = re.compile(r"(?:自.{0,30}?(?:之日)?起)?(?:均|也|亦)?(?:同时|一并|即)?")
 INTERPRETER = re.compile(r"由(.{2,70}?)(?:会同.{0,30}?|联合印发,?(?:并|共同)?|共同)?负责(?:政策)?解释")
 _ORGAN_END = re.compile(r"(?:委员会|管委会|局|部|办公室|办|中心|政府|委|厅|院|署|总局)$")
-
-
-class Status(StrEnum):
-    NOT_YET_EFFECTIVE = "尚未生效"
-    IN_FORCE = "现行有效"
-    EXPIRING_SOON = "即将失效"
-    EXPIRED = "已失效"
-    REPEALED = "已废止"
-    AMENDED = "已被修订"
-    WITHDRAWN = "已撤下"
-    UNKNOWN = "未知"
-
-
-class StatusSource(StrEnum):
-    OFFICIAL_LABEL = "official_label"
-    INFERRED_CLAUSE = "inferred_clause"
-    SITE = "site"
-    PRESUMED = "default_presumed"
 
 
 @dataclass(frozen=True, slots=True)

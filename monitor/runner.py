@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from crawler.process import crawl_in_child
 from monitor.config import Settings, SourceConfig
 from monitor.exitcodes import EXIT_OK, EXIT_PARTIAL
+from monitor.ingest.stats import run_troubles
 from monitor.lifecycle import today_in_shanghai
 from monitor.lock import RunLock
 from monitor.logjson import logging_as_json
@@ -23,6 +24,7 @@ from monitor.report import render_report
 from monitor.status import apply_time_transitions
 from monitor.store.db import Database
 from monitor.store.models import Event, Run, Source
+from monitor.vocab import RunStatus
 from notifier.outbox import DeliveryStats, deliver_pending
 
 log = logging.getLogger("policywatch.run")
@@ -136,17 +138,9 @@ def _run_locked(
         run = session.get(Run, run_id)
         assert run is not None
         stats = dict(run.stats or {})
-        failed = sorted(
-            s.name
-            for s in sources
-            if s.name not in stats
-            or stats[s.name]["list_failures"]
-            or stats[s.name]["failed"]
-            or not stats[s.name]["list_pages"]
-            or stats[s.name].get("failing")
-        )
+        failed = sorted(run_troubles(stats, [s.name for s in sources]))
         ok = not failed and exitcode == 0 and not delivery.failed
-        run.status = "dry-run" if dry_run else "ok" if ok else "partial"
+        run.status = RunStatus.DRY_RUN if dry_run else RunStatus.OK if ok else RunStatus.PARTIAL
         run.finished_at = datetime.now(UTC)
         run.alerts_sent, run.alerts_failed = delivery.sent, delivery.failed
         events = Counter(
@@ -157,7 +151,7 @@ def _run_locked(
             )
         )
     if dry_run:
-        events = Counter(line.split(":", 1)[0] for st in stats.values() for line in st.get("would", []))
+        events = Counter(would["type"] for st in stats.values() for would in st.get("would", []))
     report = render_report(db, report_dir, today=today) if report_dir and not dry_run else None
     status = "partial" if failed or exitcode or delivery.failed else "ok"
     return RunResult(run_id, status, stats, events, delivery, report, failed)

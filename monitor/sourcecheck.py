@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crawler.apilist import api_links, api_rows
-from crawler.items import ListedLink
 from crawler.listing import LinkRules, discover
 from monitor.config import SourceConfig
+from monitor.contracts import ListedLink
 from monitor.extract import ExtractError, detect_block_page
 from monitor.ingest import parse_page
 from monitor.readpolicy import fetch

@@ -9,17 +9,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor import rules
 from monitor.config import Subscriber
 from monitor.events import record_event
-from monitor.lifecycle import Lifecycle, Status, StatusFacts, compute_status, lifecycle_from_json
+from monitor.lifecycle import Lifecycle, StatusFacts, compute_status, lifecycle_from_json
 from monitor.store.models import Policy, RepealLink, Version
-
-# Transitions announced by the clock. Repeals and removals have their own events.
-_TIME_EVENTS = {
-    Status.IN_FORCE: "taking_effect",
-    Status.EXPIRING_SOON: "expiring_soon",
-    Status.EXPIRED: "expired",
-}
 
 
 def latest_version(session: Session, policy: Policy) -> Version | None:
@@ -66,34 +60,9 @@ def refresh_status(
     policy.status_source = new.source.value + (" (presumed)" if new.presumed else "")
     policy.status_evidence = new.evidence
     policy.status_since = new.since
-    if quiet or old_status == new.status.value or new.status not in _TIME_EVENTS:
-        return
-    # 即将失效 → 现行有效 after an extension is not "taking effect": that is an expiry_changed.
-    if new.status is Status.IN_FORCE and old_status != Status.NOT_YET_EFFECTIVE.value:
-        return
-    type_ = _TIME_EVENTS[new.status]
-    boundary = lifecycle.effective.date if type_ == "taking_effect" else lifecycle.expires.date
-    summary = {
-        "taking_effect": f"自{boundary}起施行",
-        "expiring_soon": f"将于{boundary}到期({lifecycle.expires.rule})",
-        "expired": f"已于{boundary}到期失效",
-    }[type_]
-    record_event(
-        session,
-        policy=policy,
-        type_=type_,
-        dedupe_key=f"{type_}:{policy.id}:{boundary}",
-        summary=summary,
-        details={
-            "date": boundary.isoformat() if boundary else None,
-            "from_status": old_status,
-            "to_status": new.status.value,
-            "evidence": new.evidence,
-        },
-        run_id=run_id,
-        now=now,
-        subscribers=subscribers,
-    )
+    spec = None if quiet else rules.time_transition(policy.id, old_status, new.status, new.evidence, lifecycle)
+    if spec is not None:
+        record_event(session, spec, policy=policy, run_id=run_id, now=now, subscribers=subscribers)
 
 
 def next_status_change(lc: Lifecycle, today: date, soon_days: int) -> date | None:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from crawler.items import ListedLink
 from crawler.listing import LinkRules, discover
+from monitor.contracts import ListedLink
 
 MIN_GROUP = 2  # links of one shape it takes to call it the list's detail pages
 PAGES_READ = 3  # the list page and up to two of its further pages

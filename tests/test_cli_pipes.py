@@ -17,8 +17,10 @@ from sqlalchemy import select
 from monitor.cli import cli
 from monitor.config import Subscriber
 from monitor.events import record_event
+from monitor.rules import EventSpec
 from monitor.store.db import Database, resolve_database_url
 from monitor.store.models import Alert, Policy, PolicyAlias, Run, Source
+from monitor.vocab import EventType
 from notifier.receiver import WebhookReceiver
 from notifier.smtpsink import free_port
 from tests.message_samples import AMOUNT_CLAUSE, AMOUNT_FACT
@@ -45,11 +47,9 @@ def _store(db: Database, hook_url: str, run_stats: dict[str, dict[str, object]],
             details = {"clauses": [AMOUNT_CLAUSE], "facts": [AMOUNT_FACT]}
             record_event(
                 s,
+                EventSpec(EventType.TEXT_CHANGED, f"t:{i}", details),
                 policy=policy,
-                type_="text_changed",
-                dedupe_key=f"t:{i}",
                 summary=AMOUNT_FACT["summary"],
-                details=details,
                 run_id=None,
                 now=now,
                 subscribers=(sub,),
@@ -260,11 +260,9 @@ def test_region_filters_match_the_policys_region_not_only_its_source(db: Databas
         s.flush()
         record_event(
             s,
+            EventSpec(EventType.NEW_POLICY, "n", {}),
             policy=policy,
-            type_="new_policy",
-            dedupe_key="n",
             summary="x",
-            details={},
             run_id=None,
             now=now,
             subscribers=(sub,),

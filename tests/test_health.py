@@ -76,7 +76,7 @@ def test_half_the_pages_empty_is_failing(db: Database) -> None:
     ing = Ingestor(db, run_id=_run(db), source=source, settings=Settings(), today=TODAY)
     from datetime import UTC, datetime
 
-    from crawler.items import ListedLink, ListPageItem, PageItem
+    from monitor.contracts import ListedLink, ListPageItem, PageItem
 
     ing.record_list(ListPageItem(source.name, f"{BASE}/dongcheng/index.html", 200, [ListedLink(BASE + "/x.html")]))
     page = "<html><body><div class='nav'><a href='/'>首页</a></div></body></html>"
@@ -113,7 +113,7 @@ def test_source_alerts_read_well_in_every_channel(db: Database) -> None:
 def test_most_pages_vanishing_at_once_is_failing_not_removals(db: Database) -> None:
     from datetime import UTC, datetime
 
-    from crawler.items import ListedLink, ListPageItem, PageItem
+    from monitor.contracts import ListedLink, ListPageItem, PageItem
     from monitor.health import MASS_VANISHED
 
     site = DemoSite()

@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from monitor.config import Settings, Subscriber
 from monitor.events import record_event
+from monitor.rules import EventSpec
 from monitor.store.db import Database
 from monitor.store.models import Alert, Policy, Source
+from monitor.vocab import EventType
 from notifier.channels import WECOM_MARKDOWN_LIMIT, NotifyWeComBotMarkdown
 from notifier.outbox import CLAIM_LEASE, deliver_pending
 from notifier.receiver import WebhookReceiver
@@ -64,11 +66,9 @@ def _event(db: Database, subscribers: tuple[Subscriber, ...], n: int = 1, long: 
             }
             record_event(
                 s,
+                EventSpec(EventType.TEXT_CHANGED, f"t:{i}", details),
                 policy=policy,
-                type_="text_changed",
-                dedupe_key=f"t:{i}",
                 summary=FACT,
-                details=details,
                 run_id=None,
                 now=datetime.now(UTC),
                 subscribers=subscribers,

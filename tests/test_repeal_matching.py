@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import event, select
 
-from crawler.items import PageItem
 from monitor.config import Settings, SourceConfig
+from monitor.contracts import PageItem
 from monitor.demosite import seed_policies
 from monitor.ingest import Ingestor
 from monitor.store.db import Database

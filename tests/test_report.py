@@ -12,8 +12,8 @@ import lxml.html
 import pytest
 from sqlalchemy import select
 
-from crawler.items import ListedLink, ListPageItem, PageItem
 from monitor.config import Settings, SourceConfig
+from monitor.contracts import ListedLink, ListPageItem, PageItem
 from monitor.ingest import Ingestor
 from monitor.report import render_report
 from monitor.store.db import Database

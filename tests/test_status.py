@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from crawler.items import ListedLink, ListPageItem, PageItem
 from monitor.config import Settings, SourceConfig, Subscriber
+from monitor.contracts import ListedLink, ListPageItem, PageItem
 from monitor.ingest import Ingestor
 from monitor.status import apply_time_transitions
 from monitor.store.db import Database

@@ -20,15 +20,17 @@ import pytest
 from sqlalchemy import select, update
 
 import monitor.derive as derivation
-from crawler.items import AttachmentFile, PageItem
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, SourceConfig, Subscriber, parse_sources
+from monitor.contracts import AttachmentFile, PageItem
 from monitor.derive import PageInputs, fact_changes, legacy_inputs
 from monitor.events import QUIET_EVENTS, record_event
 from monitor.ingest import Ingestor
+from monitor.rules import EventSpec
 from monitor.runner import RunResult, run_once
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Policy, Run, Version
+from monitor.vocab import EventType
 from notifier.receiver import WebhookReceiver
 from tests import older_code
 from tests.fixture_server import Fixture, FixtureServer
@@ -234,11 +236,9 @@ def test_facts_corrected_never_reaches_the_outbox(db: Database) -> None:
         s.flush()
         event = record_event(
             s,
+            EventSpec(EventType.FACTS_CORRECTED, "k", {}),
             policy=policy,
-            type_="facts_corrected",
-            dedupe_key="k",
             summary="",
-            details={},
             run_id=None,
             now=now,
             subscribers=settings.subscribers,

@@ -16,9 +16,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.apilist import api_links, api_rows, bump_query
-from crawler.items import AttachmentFile, ListedLink, ListPageItem, PageItem
 from crawler.listing import LinkRules, discover
 from monitor.config import SourceConfig, load_sources, sources_by_name
+from monitor.contracts import AttachmentFile, ListedLink, ListPageItem, PageItem
 from monitor.encoding import decode_html
 from monitor.extract import ExtractError, attachment_links
 

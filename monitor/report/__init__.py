@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from monitor.diff import DocumentDiff, diff_documents
 from monitor.events import EVENT_LABELS
+from monitor.ingest.stats import SourceStats, run_troubles
 from monitor.normalise import document_from_json
 from monitor.store.db import Database
 from monitor.store.models import Event, Policy, RepealLink, Run, Version
@@ -82,10 +83,10 @@ def render_report(db: Database, out_dir: str | Path, *, today: date, since: date
                 "run": run,
                 "counts": Counter(e.type for e in run_events[run.id]),
                 "errors": sum(
-                    int(s.get("failed", 0)) + int(s.get("list_failures", 0)) for s in (run.stats or {}).values()
+                    st.failed + st.list_failures for st in map(SourceStats.from_dict, (run.stats or {}).values())
                 ),
                 "sources": len(run.stats or {}),
-                "failing": sorted(name for name, st in (run.stats or {}).items() if st.get("failing")),
+                "troubles": run_troubles(run.stats),
             }
             for run in runs
         ]

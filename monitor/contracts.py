@@ -1,5 +1,6 @@
-"""What the spiders yield. Plain dataclasses (Scrapy supports them as items) so monitor.ingest can be
-fed the same objects in tests without a crawl."""
+"""What the crawler hands to the core: the items its spiders yield. The core owns these contracts (the
+crawler depends on the core, never the reverse); plain dataclasses, which Scrapy supports as items, so
+monitor.ingest can be fed the same objects in tests without a crawl."""
 
 from __future__ import annotations
 

@@ -1,0 +1,116 @@
+"""The state one source's unit of work shares between its parts: the database, the run, the clock,
+and the few reads and writes every part needs (the source's row, a policy by URL, an event)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.config import Settings, SourceConfig
+from monitor.events import record_event
+from monitor.ingest.stats import SourceStats
+from monitor.lifecycle import Lifecycle
+from monitor.normalise import Document
+from monitor.rules import EventSpec
+from monitor.status import refresh_status
+from monitor.store.db import Database
+from monitor.store.models import Event, Policy, Source, Version
+
+log = logging.getLogger("policywatch.ingest")
+
+
+class IngestBase:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        run_id: int | None,
+        source: SourceConfig,
+        settings: Settings,
+        today: date,
+        clock: Callable[[], datetime] | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        self.db = db
+        self.dry_run = dry_run
+        self.run_id = run_id
+        self.source = source
+        self.settings = settings
+        self.today = today
+        self._clock = clock
+        self.stats = SourceStats()
+        self.listed: set[str] = set()
+        self.gone: set[str] = set()
+        self.capped: set[str] = set()  # list pages not followed because of max_list_pages
+        with self._session() as session:
+            row = self._source_row(session)
+            self.baselining = row.baselined_at is None
+
+    def _session(self) -> Any:
+        """Policy data: committed, or rolled back at the end of each unit of work in a dry run."""
+        return self.db.session(commit=not self.dry_run)
+
+    def now(self) -> datetime:
+        return self._clock() if self._clock else datetime.now(UTC)
+
+    def _source_row(self, session: Session) -> Source:
+        row = session.scalar(select(Source).where(Source.name == self.source.name))
+        if row is None:
+            row = Source(name=self.source.name, region=self.source.region)
+            session.add(row)
+            session.flush()
+        row.region = self.source.region
+        return row
+
+    def _policy(self, session: Session, url: str) -> Policy | None:
+        return session.scalar(select(Policy).join(Source).where(Source.name == self.source.name, Policy.url == url))
+
+    def _nth(self, session: Session, policy: Policy, type_: str) -> int:
+        """1 + how many `type_` events the policy already has: a page removed, restored and removed
+        again gets a second removal (its own de-duplication key), never a lost one."""
+        query = select(func.count()).select_from(Event).where(Event.policy_id == policy.id, Event.type == type_)
+        return int(session.scalar(query) or 0) + 1
+
+    def _quiet(self, policy: Policy) -> bool:
+        """Baseline pages of a source's first crawl are recorded, not announced."""
+        return policy.baseline and policy.first_run_id == self.run_id
+
+    @staticmethod
+    def _apply_lifecycle(policy: Policy, doc: Document, lc: Lifecycle) -> None:
+        policy.title = doc.title
+        policy.doc_number = lc.doc_number
+        policy.issuer = "、".join(lc.issuers)
+        policy.published = lc.published
+        policy.effective_date, policy.effective_rule = lc.effective.date, lc.effective.rule
+        policy.expires_date, policy.expires_rule = lc.expires.date, lc.expires.rule
+
+    def _refresh(self, session: Session, policy: Policy, lc: Lifecycle, *, quiet: bool) -> None:
+        refresh_status(
+            session,
+            policy,
+            today=self.today,
+            now=self.now(),
+            run_id=self.run_id,
+            subscribers=self.settings.subscribers,
+            soon_days=self.settings.expiring_soon_days,
+            quiet=quiet,
+            lifecycle=lc,
+        )
+
+    def _event(self, session: Session, policy: Policy, spec: EventSpec, version: Version | None = None) -> None:
+        event = record_event(
+            session,
+            spec,
+            policy=policy,
+            run_id=self.run_id,
+            now=self.now(),
+            subscribers=self.settings.subscribers,
+            version_id=version.id if version else None,
+        )
+        if event is not None and self.dry_run:
+            self.stats.would.append({"type": spec.type.value, "title": policy.title, "summary": event.summary})

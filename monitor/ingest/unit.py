@@ -1,0 +1,135 @@
+"""The unit of work per fetched page, for one source in one run: triage the fetch (monitor.ingest.triage),
+read the page (monitor.derive), store it (monitor.ingest.versions) — each page in one transaction, so
+a crash loses at most the page being stored and never half of one. Called by the Scrapy pipeline (on
+the crawl's writer thread), or directly in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.contracts import ListPageItem, PageItem
+from monitor.correct import Correction
+from monitor.derive import ParsedPage, parse_page
+from monitor.extract import ExtractError
+from monitor.ingest import closing, versions
+from monitor.ingest.base import IngestBase, log
+from monitor.ingest.stats import SourceStats
+from monitor.ingest.triage import Fetch, triage
+from monitor.store.models import Policy, Source, Version
+
+
+class Ingestor(IngestBase):
+    """Stores one source's pages for one run."""
+
+    def record_list(self, item: ListPageItem) -> None:
+        self.stats.list_pages += 1
+        if set(item.capped) - self.capped:
+            self.capped.update(item.capped)
+            self.stats.capped = len(self.capped)
+            self.stats.errors.append(
+                f"list {item.url}: max_list_pages={self.source.max_list_pages} reached, "
+                f"{len(item.capped)} further list page(s) not crawled (e.g. {item.capped[0]})"
+            )
+        if item.error:
+            self.stats.list_failures += 1
+            self.stats.errors.append(f"list {item.url}: {item.error}")
+            log.warning("[%s] list page failed: %s (%s)", self.source.name, item.url, item.error)
+            return
+        self.listed.update(link.url for link in item.links)
+        self.stats.links = len(self.listed)
+        with self._session() as session:
+            by_url = {link.url: link for link in item.links}
+            query = select(Policy).join(Source).where(Source.name == self.source.name, Policy.url.in_(list(by_url)))
+            for policy in session.scalars(query):
+                policy.gone_runs = 0  # listed again: not vanished
+                link = by_url[policy.url]
+                policy.list_title, policy.list_date = link.title, link.date
+                if link.fields:
+                    policy.list_fields = dict(link.fields)
+
+    def ingest_page(self, item: PageItem) -> str:
+        """Returns what happened: new, changed, unchanged, held, mirrored, failed or gone."""
+        self.stats.fetched += 1
+        verdict = triage(item)
+        self.stats.read += verdict.read
+        self.stats.empty += verdict.empty
+        if verdict.fetch is Fetch.GONE:
+            return self._gone(item, verdict.reason)
+        if verdict.fetch is Fetch.NOT_MODIFIED:
+            return self._not_modified(item)
+        if verdict.fetch is Fetch.FAILED:
+            return self._failed(item, verdict.reason)
+        parsed = self._parse(item)
+        if isinstance(parsed, str):
+            return self._failed(item, parsed)
+        if not parsed.document.title.strip():
+            self.stats.empty += 1
+        with self._session() as session:
+            outcome = versions.store(self, session, item, parsed)
+        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
+        log.info("[%s] %s %s", self.source.name, outcome, item.url)
+        return outcome
+
+    def _parse(self, item: PageItem) -> ParsedPage | str:
+        """The page read by the running code, or why it cannot be read."""
+        if item.listed is not None:
+            list_fields: Mapping[str, str] = item.listed.fields
+        else:
+            with self._session() as session:
+                known = self._policy(session, item.url)
+                list_fields = dict(known.list_fields or {}) if known is not None else {}
+        try:
+            return parse_page(item.text, item.url, self.source, item.attachments, list_fields)
+        except ExtractError as exc:
+            self.stats.empty += 1
+            return str(exc)
+        except Exception as exc:  # a bug or a library failure on one page must not stop the source
+            log.exception("[%s] extraction crashed on %s", self.source.name, item.url)
+            return f"extraction error: {type(exc).__name__}: {exc}"
+
+    def correct(
+        self, session: Session, policy: Policy, version: Version, again: ParsedPage, *, latest: bool
+    ) -> Correction:
+        """Overwrite a stored version with its re-derivation (`policywatch reprocess`)."""
+        return versions.correct(self, session, policy, version, again, latest=latest)
+
+    def finish(self, due: int = 0) -> SourceStats:
+        return closing.finish(self, due)
+
+    def _failed(self, item: PageItem, reason: str) -> str:
+        self.stats.failed += 1
+        self.stats.errors.append(f"{item.url}: {reason}")
+        log.warning("[%s] fetch failed, nothing stored: %s (%s)", self.source.name, item.url, reason)
+        with self._session() as session:
+            policy = self._policy(session, item.url)
+            if policy is not None:
+                policy.last_fetch_status = item.status
+                policy.last_fetch_error = reason
+        return "failed"
+
+    def _not_modified(self, item: PageItem) -> str:
+        """304 to a conditional request: the page is as stored."""
+        self.stats.unchanged += 1
+        with self._session() as session:
+            policy = self._policy(session, item.url)
+            if policy is not None:
+                policy.last_seen = policy.last_fetched_at = self.now()
+                policy.last_fetch_status, policy.last_fetch_error = 304, ""
+                policy.gone_since, policy.gone_runs = None, 0
+        return "unchanged"
+
+    def _gone(self, item: PageItem, reason: str = "") -> str:
+        """404/410, or a 200 page saying the page does not exist: a removal only when finish()
+        confirms it (off the complete lists, two runs in a row)."""
+        self.stats.gone += 1
+        self.gone.add(item.url)
+        with self._session() as session:
+            policy = self._policy(session, item.url)
+            if policy is not None:
+                policy.last_fetch_status = item.status
+                policy.last_fetch_error = reason or f"HTTP {item.status}"
+                policy.gone_since = policy.gone_since or item.fetched_at
+        return "gone"

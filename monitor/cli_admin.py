@@ -48,7 +48,12 @@ def config_group() -> None:
 
 @config_group.command("check")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help=f"Default: ./{DEFAULT_CONFIG}.")
-@click.option("--sources", "sources_file", type=click.Path(dir_okay=False), help="Also check a sources file.")
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False),
+    help="The sources file to check (default: the one `run` reads, ./seeds/sources.yaml or the bundled catalogue).",
+)
 def config_check(config_file: str | None, sources_file: str | None) -> None:
     """Validate the config (and sources) file; every mistake is printed with its line. Exit 2 on any."""
     problems: list[str] = []
@@ -72,11 +77,11 @@ def config_check(config_file: str | None, sources_file: str | None) -> None:
                     problem = apprise_problem(url, os.environ)
                     if problem:
                         problems.append(f"{path}: subscriber '{sub.name}' ({mask_url(url)}): {problem}")
-    if sources_file:
-        try:
-            console.print(f"{sources_file}: {len(load_sources(sources_file))} source(s)")
-        except ConfigError as exc:
-            problems.append(str(exc))
+    sources = sources_path(sources_file)  # the file `run` and `schedule` would read
+    try:
+        console.print(f"{sources}: {len(load_sources(sources))} source(s)")
+    except ConfigError as exc:
+        problems += exc.problems
     for problem in problems:
         err.print(f"[red]✗[/red] {escape(problem)}")
     if problems:

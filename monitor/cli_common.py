@@ -106,6 +106,11 @@ def open_db(db_url: str | None, settings: Settings, *, create: bool = True) -> D
     return db
 
 
+def config_error(exc: ConfigError) -> None:
+    """Every mistake on its own line, each with its file:line."""
+    err.print("[red]configuration error:[/red] " + escape("\n".join(exc.problems)))
+
+
 def config_path(option: str | None) -> Path | None:
     """--config, else ./policywatch.toml when it exists, else none (defaults)."""
     if option:
@@ -117,7 +122,7 @@ def settings_or_exit(option: str | None) -> Settings:
     try:
         return load_settings(config_path(option))
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
+        config_error(exc)
         sys.exit(EXIT_CANNOT_RUN)
 
 
@@ -149,7 +154,7 @@ def sources_or_exit(sources_file: str | None, names: Sequence[str] = ()) -> list
         sources = load_sources(sources_path(sources_file))
         return sources_by_name(sources, list(names)) if names else sources
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
+        config_error(exc)
         sys.exit(EXIT_CANNOT_RUN)
 
 

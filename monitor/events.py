@@ -15,6 +15,7 @@ from monitor.rules import EventSpec
 from monitor.store.models import Alert, Event, Policy, Source, Version
 from monitor.vocab import EVENT_LABELS, QUIET_EVENTS, importance
 from monitor.wording import summarise
+from notifier.matching import recipients
 
 __all__ = ["EVENT_LABELS", "QUIET_EVENTS", "event_json", "policy_regions", "record_event", "record_source_event"]
 
@@ -110,9 +111,9 @@ def _queue_alerts(
     regions: str = "",
 ) -> None:
     """Outbox rows for the subscribers that want this event, in the event's transaction."""
-    for sub in subscribers:
-        if sub.wants(event.type, event.details["importance"], regions or source.region, source.name, haystack):
-            session.add(Alert(event_id=event.id, subscriber=sub.name, status="pending"))
+    level = event.details["importance"]
+    for name in recipients(subscribers, event.type, level, regions or source.region, source.name, haystack):
+        session.add(Alert(event_id=event.id, subscriber=name, status="pending"))
 
 
 def event_json(event: Event) -> dict[str, Any]:

@@ -7,7 +7,6 @@ source once, not five times. Each crawl runs in a child process (Twisted's react
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import threading
 from collections.abc import Callable
@@ -20,10 +19,10 @@ from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.config import ConfigError, SourceConfig, load_settings, load_sources, sources_by_name
+from monitor.config import SourceConfig, load_settings, load_sources, sources_by_name
+from monitor.config.crontab import TIMEZONE, cron_trigger
 from monitor.lifecycle import today_in_shanghai
 from monitor.lock import LockedError, RunLock
 from monitor.runner import run_once
@@ -33,29 +32,9 @@ from notifier.outbox import deliver_pending
 
 log = logging.getLogger("policywatch.schedule")
 
-TIMEZONE = "Asia/Shanghai"
 # Set on SIGTERM: jobs already queued behind the running one return at once instead of starting.
 STOPPING = threading.Event()
 MISFIRE_GRACE = 3600  # seconds: a run missed by less than this still happens (once) after a restart
-_CRONTAB_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-def cron_trigger(expr: str, timezone: str = TIMEZONE) -> CronTrigger:
-    """Standard 5-field crontab (minute hour day month weekday, 0/7 = Sunday as in cron(8)), or 6
-    fields with seconds first. Weekday numbers are translated to names because APScheduler 3
-    counts 0 as Monday."""
-    fields = expr.split()
-    if len(fields) not in (5, 6):
-        raise ConfigError(f"schedule '{expr}': expected 5 crontab fields (or 6 with seconds first)")
-    second = fields.pop(0) if len(fields) == 6 else "0"
-    minute, hour, day, month, dow = fields
-    dow = re.sub(r"(?<![/\d])([0-7])(?!\d)", lambda m: _CRONTAB_DAYS[int(m.group(1))], dow)
-    try:
-        return CronTrigger(
-            second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=timezone
-        )
-    except ValueError as exc:
-        raise ConfigError(f"schedule '{expr}': {exc}") from exc
 
 
 # --- jobs (top-level functions: the job store pickles references to them) ------------------------

@@ -83,7 +83,7 @@ def test_bad_sources_file_exits_2_naming_the_line(tmp_path: Path) -> None:
     )
     done = pw("run", "--sources", str(bad), "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert done.returncode == 2
-    assert f"{bad}:3" in done.stderr and "ftp://x" in done.stderr
+    assert f"{bad}:4: source 'broken'" in done.stderr and "ftp://x" in done.stderr
 
 
 def test_unreachable_database_exits_2_without_leaking_the_password(tmp_path: Path) -> None:

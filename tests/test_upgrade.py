@@ -31,6 +31,7 @@ from monitor.runner import RunResult, run_once
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Policy, Run, Version
 from monitor.vocab import EventType
+from notifier.matching import wants
 from notifier.receiver import WebhookReceiver
 from tests import older_code
 from tests.fixture_server import Fixture, FixtureServer
@@ -225,7 +226,7 @@ def test_reprocess_corrects_facts_and_status_quietly(
 def test_facts_corrected_never_reaches_the_outbox(db: Database) -> None:
     settings = Settings(subscribers=(Subscriber("all", ("json://127.0.0.1:9/x",)),))
     assert "facts_corrected" in QUIET_EVENTS
-    assert not settings.subscribers[0].wants("facts_corrected", "high", "某区", "qu", "")
+    assert not wants(settings.subscribers[0], "facts_corrected", "high", "某区", "qu", "")
     from monitor.store.models import Source
     from notifier.outbox import deliver_pending
 

@@ -24,6 +24,7 @@ from monitor.web.app import page, session, state
 from monitor.web.ident import policy_path
 from monitor.web.render import SHANGHAI
 from notifier.compose import compose
+from notifier.matching import wants
 from notifier.render import render_composition
 
 router = APIRouter(tags=["feeds"])
@@ -75,7 +76,7 @@ def matches(s: Session, event: Event, wanted: FeedFilter) -> bool:
     if sub is None:
         return True
     importance = (event.details or {}).get("importance", "low")
-    return sub.wants(event.type, importance, _regions(event), origin.name, _haystack(s, event, sub))
+    return wants(sub, event.type, importance, _regions(event), origin.name, _haystack(s, event, sub))
 
 
 def feed_events(s: Session, wanted: FeedFilter) -> list[Event]:

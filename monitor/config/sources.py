@@ -1,0 +1,58 @@
+"""One watched site, as written in the sources file (YAML): a pydantic model that refuses unknown
+keys and checks every value's type when the file is read, so `config check` finds what a nightly run
+would otherwise trip over."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+
+from monitor.config.types import Crontab, Delay, HttpUrls, Name, Positive, Regexes, Text
+
+
+def _none_is_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+class Selectors(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Text | None = None
+    body: Text | None = None
+    list_links: Text | None = None  # CSS selector for the <a> elements of list rows
+
+
+class SourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name
+    start_urls: HttpUrls
+    region: Annotated[Text, BeforeValidator(_none_is_empty)] = ""
+    allow: Regexes = ()  # regexes a detail-page URL must match
+    deny: Regexes = ()
+    selectors: Annotated[Selectors, BeforeValidator(lambda v: Selectors() if v is None else v)] = Selectors()
+    schedule: Crontab = "0 2 * * *"  # crontab, Asia/Shanghai
+    download_delay: Delay | None = None
+    concurrency: Positive | None = None
+    max_list_pages: Positive = 50
+    # Re-check policy (crawler/recheck.py): policies in force or of unknown status are re-checked
+    # (conditionally) every run; repealed/expired/withdrawn ones every `recheck_inactive_days`;
+    # every known page gets an unconditional GET at least every `full_refetch_days`.
+    recheck_inactive_days: Positive = 7
+    full_refetch_days: Positive = 7
+    kind: Literal["html", "json_api"] = "html"  # list pages, or a policy library's JSON search API
+    api: dict[str, Any] | None = Field(default=None, validate_default=True)  # json_api: see seeds/sources.yaml
+
+    @field_validator("api")
+    @classmethod
+    def _api_for_json(cls, api: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
+        if info.data.get("kind") == "json_api" and not api:
+            raise ValueError("a json_api source needs an 'api' mapping (rows, title, url, …)")
+        return api or None
+
+    def allows(self, url: str) -> bool:
+        if any(re.search(p, url) for p in self.deny):
+            return False
+        return not self.allow or any(re.search(p, url) for p in self.allow)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
-from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
-from sqlalchemy import func, select
 
 from monitor.cli_admin import register as register_admin_commands
 from monitor.cli_common import (
@@ -28,16 +24,11 @@ from monitor.cli_common import (
 )
 from monitor.cli_reprocess import reprocess_command
 from monitor.cli_serve import serve as serve_command
-from monitor.config import (
-    load_settings,
-    parse_sources,
-)
-from monitor.events import EVENT_LABELS, event_json
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_LOCKED
-from monitor.lock import LockedError
-from monitor.runner import RunResult, run_once
-from monitor.store.db import Database
-from monitor.store.models import Alert, Event, Policy, Source, Version
+
+if TYPE_CHECKING:
+    from monitor.runner import RunResult
+    from monitor.store.db import Database
 
 DEMO_SCRAPY = {
     "DOWNLOAD_DELAY": 0,
@@ -76,6 +67,8 @@ def cli(ctx: click.Context, verbose: int, log_json: bool) -> None:
 
 
 def _print_run(result: RunResult, title: str) -> None:
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for col in ("source", "lists", "fetched", "new", "changed", "unchanged", "failed", "removed"):
         table.add_column(col, justify="left" if col == "source" else "right")
@@ -162,6 +155,9 @@ def run(
     processed and committed; alerts are retried next run); 2 could not run (bad config, database
     unreachable); 3 another run is in progress.
     """
+    from monitor.lock import LockedError
+    from monitor.runner import run_once
+
     settings = settings_or_exit(config_file)
     sources = sources_or_exit(sources_file, only)
     db = open_db(db_url, settings)
@@ -212,33 +208,6 @@ def worker(redis_url: str, db_url: str | None, config_file: str | None, redis_pr
 
 
 @cli.command()
-@click.option("--db", "db_url", help="Database URL (default: $POLICYWATCH_DATABASE_URL, then ./policywatch.db).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--type", "types", multiple=True, type=click.Choice(list(EVENT_LABELS)), help="Only these event types.")
-@click.option("--run", "run_id", type=int, help="Only events of this run.")
-def events(db_url: str | None, as_json: bool, types: tuple[str, ...], run_id: int | None) -> None:
-    """List recorded events (new_policy, text_changed, removed, repealed, expiry_changed, …)."""
-    db = open_db(db_url, settings_or_exit(None), create=False)
-    with db.session() as session:
-        query = select(Event).order_by(Event.id)
-        if types:
-            query = query.where(Event.type.in_(types))
-        if run_id is not None:
-            query = query.where(Event.run_id == run_id)
-        rows = [event_json(e) for e in session.scalars(query)]
-    if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        return
-    table = Table(title=f"{len(rows)} event(s)")
-    for col in ("id", "run", "type", "policy", "summary"):
-        table.add_column(col)
-    for row in rows:
-        table.add_row(str(row["id"]), str(row["run_id"]), row["type"], row["policy_title"], row["summary"])
-    console.print(table)
-
-
-@cli.command()
 @click.option("--db", "db_url", help="Database URL.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True)
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only runs started on or after this date.")
@@ -286,6 +255,10 @@ def diff(policy: str, db_url: str | None, from_seq: int | None, to_seq: int | No
 def extract(path_or_url: str, published: Any, as_json: bool) -> None:
     """Read a policy's lifecycle from an HTML file, a plain-text file or a URL: 文号, issuers,
     publish/effective/expiry dates, repeals and the status today."""
+    import json
+
+    from rich.table import Table
+
     from monitor.readpolicy import read_policy
 
     try:
@@ -313,7 +286,9 @@ def extract(path_or_url: str, published: Any, as_json: bool) -> None:
 def demo(workdir: str) -> None:
     """Run the whole path on a bundled offline site: serve revision 1, run, switch to revision 2,
     run again, and show what was detected."""
+    from monitor.config import load_settings, parse_sources
     from monitor.demosite import DemoServer
+    from monitor.runner import run_once
     from notifier.receiver import WebhookReceiver
     from notifier.smtpsink import SMTPSink
 
@@ -364,6 +339,12 @@ def demo(workdir: str) -> None:
 
 
 def _demo_summary(db: Database, work: Path, hooks: int, mails: int) -> None:
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from monitor.store.models import Alert, Event, Policy, Source, Version
+
     with db.session() as session:
         policies = session.scalar(select(func.count()).select_from(Policy))
         versions = session.scalar(select(func.count()).select_from(Version))

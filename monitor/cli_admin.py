@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import tomlkit
 from rich.markup import escape
-from rich.table import Table
 
 from monitor.cli_common import (
     DEFAULT_CONFIG,
@@ -36,9 +35,10 @@ from monitor.config import (
     load_sources,
 )
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
-from notifier.channels import robot_url
 from notifier.secrets import mask_url
-from notifier.urlcheck import apprise_problem, how_to_reference, literal_secrets
+
+if TYPE_CHECKING:
+    import tomlkit
 
 
 @click.group("config")
@@ -56,6 +56,8 @@ def config_group() -> None:
 )
 def config_check(config_file: str | None, sources_file: str | None) -> None:
     """Validate the config (and sources) file; every mistake is printed with its line. Exit 2 on any."""
+    from notifier.urlcheck import apprise_problem
+
     problems: list[str] = []
     path = config_path(config_file)
     if path is None:
@@ -95,6 +97,8 @@ def subscribers_group() -> None:
 
 
 def _document(config_file: str | None) -> tuple[Path, tomlkit.TOMLDocument]:
+    import tomlkit
+
     path = config_path(config_file) or Path(DEFAULT_CONFIG)
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     return path, tomlkit.parse(text)
@@ -102,6 +106,8 @@ def _document(config_file: str | None) -> tuple[Path, tomlkit.TOMLDocument]:
 
 def _save(path: Path, doc: tomlkit.TOMLDocument) -> None:
     """Write the edited config only if it is still valid (comments and layout are kept by tomlkit)."""
+    import tomlkit
+
     text = tomlkit.dumps(doc)
     _, errors = check_settings(text, str(path))
     if errors:
@@ -114,6 +120,8 @@ def _save(path: Path, doc: tomlkit.TOMLDocument) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per subscriber (secrets masked).")
 def subscribers_list(config_file: str | None, as_json: bool) -> None:
     """Subscribers with their channels (secrets masked) and filters."""
+    from rich.table import Table
+
     settings = settings_or_exit(config_file)
     if as_json:
         emit_json_lines(
@@ -184,6 +192,11 @@ def subscribers_add(
     (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K → wecombot://K). Secrets belong in the
     environment: a URL with a password or robot key written out is refused unless
     --allow-plaintext-secret; write ${VAR} instead (expanded only when a message is sent)."""
+    import tomlkit
+
+    from notifier.channels import robot_url
+    from notifier.urlcheck import apprise_problem, how_to_reference, literal_secrets
+
     path, doc = _document(config_file)
     stored = [robot_url(u) for u in urls]
     for url in stored:
@@ -223,6 +236,8 @@ def subscribers_add(
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 def subscribers_remove(name: str, config_file: str | None) -> None:
     """Remove subscriber NAME from the config file."""
+    import tomlkit
+
     path, doc = _document(config_file)
     subs = doc.get("subscribers") or []
     keep = [s for s in subs if s.get("name") != name]

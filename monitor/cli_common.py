@@ -1,27 +1,33 @@
-"""What every `policywatch` command shares: consoles, logging, opening the database and the config."""
+"""What every `policywatch` command shares: consoles, logging, opening the database and the config.
+
+The CLI modules import only click, rich's console and the standard library at the top: everything
+heavier (SQLAlchemy, Scrapy, apprise, the extractors) is imported inside the command that needs it,
+so `policywatch --help` and `policywatch status` do not pay for what they never use
+(tests/test_cli_imports.py keeps it so)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from monitor.config import ConfigError, Settings, SourceConfig, load_settings, load_sources, sources_by_name
 from monitor.exitcodes import EXIT_CANNOT_RUN
-from monitor.logjson import configure_logging
-from monitor.store.db import Database, resolve_database_url, sqlite_file
-from monitor.store.models import Policy
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from monitor.config import Settings, SourceConfig
+    from monitor.store.db import Database
+    from monitor.store.models import Policy
 
 PIPE_WIDTH = 100_000  # tables in pipes, files and cron mail are as wide as their content
 
@@ -52,16 +58,22 @@ def local_time(moment: datetime | None) -> str:
     return shanghai(moment) if moment is not None else ""
 
 
-def emit_json_lines(rows: Iterable[dict[str, Any]]) -> None:
-    """--json: one JSON object per line (jq, grep and pandas read it alike)."""
+def emit_json_lines(rows: Iterable[dict[str, Any]]) -> int:
+    """--json: one JSON object per line (jq, grep and pandas read it alike), written as each row
+    comes; returns how many."""
+    count = 0
     for row in rows:
         click.echo(json.dumps(row, ensure_ascii=False, default=str))
+        count += 1
+    return count
 
 
 DEFAULT_CONFIG = "policywatch.toml"
 
 
 def setup_logging(verbose: int, log_json: bool = False) -> None:
+    from monitor.logjson import configure_logging
+
     configure_logging(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING, log_json)
 
 
@@ -84,6 +96,8 @@ def masked_db(url: str) -> str:
 def open_db(db_url: str | None, settings: Settings, *, create: bool = True) -> Database:
     """Open and upgrade the database, or exit 2 with a clear message (the password masked).
     Reading commands pass create=False: a mistyped SQLite path is an error, not a new empty file."""
+    from monitor.store.db import Database, resolve_database_url, sqlite_file
+
     url = resolve_database_url(db_url, settings.database_url)
     try:
         path = sqlite_file(url)
@@ -119,6 +133,8 @@ def config_path(option: str | None) -> Path | None:
 
 
 def settings_or_exit(option: str | None) -> Settings:
+    from monitor.config import ConfigError, load_settings
+
     try:
         return load_settings(config_path(option))
     except ConfigError as exc:
@@ -150,6 +166,8 @@ def sources_path(sources_file: str | None) -> Path:
 
 def sources_or_exit(sources_file: str | None, names: Sequence[str] = ()) -> list[SourceConfig]:
     """The sources of a file (only `names` if given), or exit 2 naming the mistake and its line."""
+    from monitor.config import ConfigError, load_sources, sources_by_name
+
     try:
         sources = load_sources(sources_path(sources_file))
         return sources_by_name(sources, list(names)) if names else sources
@@ -160,6 +178,10 @@ def sources_or_exit(sources_file: str | None, names: Sequence[str] = ()) -> list
 
 def find_policy(session: Session, ref: str) -> Policy:
     """A policy by id, URL, 文号 or a unique part of its title."""
+    from sqlalchemy import select
+
+    from monitor.store.models import Policy
+
     if ref.isdigit():
         found = session.get(Policy, int(ref))
         if found is not None:
@@ -205,3 +227,63 @@ class CrawlProgress:
 
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(None, None, None)
+
+
+DEFAULT_PAGE_ROWS = 50
+
+
+def paging_options(func: Any) -> Any:
+    """--page N / --limit N for a listing command (the command takes `page` and `limit`)."""
+    func = click.option(
+        "--limit",
+        type=click.IntRange(min=0),
+        default=None,
+        help=f"Rows per page (default: {DEFAULT_PAGE_ROWS} in a table, every row with --json; 0: every row).",
+    )(func)
+    return click.option(
+        "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Which page of rows to show."
+    )(func)
+
+
+class Paging:
+    """One page of a listing: a table shows DEFAULT_PAGE_ROWS rows at a time and says how many more
+    there are; --json gives every row (streamed as read), unless --limit or --page asks for a page."""
+
+    def __init__(self, page: int, limit: int | None, as_json: bool) -> None:
+        if limit is None:
+            limit = 0 if as_json and page == 1 else DEFAULT_PAGE_ROWS
+        self.page = page
+        self.limit = limit or None  # None: every row
+        self.offset = (page - 1) * limit
+
+    def window(self, query: Any) -> Any:
+        """An SQLAlchemy Select cut to this page."""
+        return query if self.limit is None else query.offset(self.offset).limit(self.limit)
+
+    def rows(self, items: Sequence[Any]) -> Sequence[Any]:
+        """The same cut of a list already in memory."""
+        return items if self.limit is None else items[self.offset : self.offset + self.limit]
+
+    def title(self, total: int, shown: int, noun: str) -> str:
+        """'10,009 policy(ies)', or '10,009 policy(ies), 51–100 shown' when the table is one page of them."""
+        if shown in (0, total):
+            return f"{total:,} {noun}"
+        return f"{total:,} {noun}, {self.offset + 1:,}–{self.offset + shown:,} shown"
+
+    def hint(self, total: Callable[[], int], shown: int) -> None:
+        """'9,959 more: --page 2 (--limit 0 lists every row)' on stderr when rows are left after this
+        page (`total` is only asked when a page was cut)."""
+        if self.limit is None or shown < self.limit:
+            return
+        more = total() - self.offset - shown
+        if more > 0:
+            err.print(
+                f"{more:,} more: --page {self.page + 1} (--limit 0 lists every row)", markup=False, highlight=False
+            )
+
+
+def count_rows(session: Session, query: Any) -> int:
+    """How many rows a Select gives (without its ordering, paging or eager loads)."""
+    from sqlalchemy import func, select
+
+    return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)

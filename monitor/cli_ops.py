@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-import monitor.derive as derivation
-from monitor.checkstate import assess
-from monitor.cli_common import console, emit_json_lines, local_time, open_db, settings_or_exit, shanghai
-from monitor.ingest.stats import run_troubles
-from monitor.lifecycle import today_in_shanghai
-from monitor.store.models import Alert, Policy, Run, Source, Version
+from monitor.cli_common import (
+    Paging,
+    console,
+    count_rows,
+    emit_json_lines,
+    local_time,
+    open_db,
+    paging_options,
+    settings_or_exit,
+    shanghai,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from monitor.store.models import Alert
 
 _UNDELIVERED = ("pending", "sending", "failed", "unconfirmed")
 _GIVEN_UP = ("failed", "unconfirmed")  # unconfirmed: sent, but the receiver never answered
 
 
 def _status_report(session: Session) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from monitor import derive as derivation
+    from monitor.checkstate import assess
+    from monitor.ingest.stats import run_troubles
+    from monitor.lifecycle import today_in_shanghai
+    from monitor.store.models import Alert, Policy, Run, Source, Version
+
     run = session.scalar(select(Run).where(Run.status != "dry-run").order_by(Run.id.desc()).limit(1))
     failing = run_troubles(run.stats if run else None)
     for source in session.scalars(select(Source).where(Source.failing_since.is_not(None)).order_by(Source.name)):
@@ -85,6 +100,8 @@ def status_command(db_url: str | None, config_file: str | None, as_json: bool) -
     last run, or alerts wait for a retry; 2 CRITICAL — alerts were given up, or every source failed
     (also: the database cannot be opened).
     """
+    from rich.table import Table
+
     db = open_db(db_url, settings_or_exit(config_file), create=False)
     with db.session() as session:
         report = _status_report(session)
@@ -141,23 +158,35 @@ def _alert_row(alert: Alert) -> dict[str, Any]:
 @click.option("--db", "db_url", help="Database URL or SQLite file.")
 @click.option("--failed", "only_failed", is_flag=True, help="Only alerts given up (failed or unconfirmed).")
 @click.option("--all", "show_all", is_flag=True, help="Delivered alerts too (default: not yet delivered).")
-@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per alert.")
-def alerts_list(db_url: str | None, only_failed: bool, show_all: bool, limit: int, as_json: bool) -> None:
+@paging_options
+def alerts_list(
+    db_url: str | None, only_failed: bool, show_all: bool, as_json: bool, page: int, limit: int | None
+) -> None:
     """Alerts not yet delivered (pending, being sent, failed, unconfirmed), newest first, with the last
-    error. unconfirmed: sent, but the receiver never answered in time."""
+    error, a page at a time. unconfirmed: sent, but the receiver never answered in time."""
+    from rich.table import Table
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from monitor.store.models import Alert, Event
+
+    paging = Paging(page, limit, as_json)
     db = open_db(db_url, settings_or_exit(None), create=False)
     with db.session() as session:
-        query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+        query = select(Alert).order_by(Alert.id.desc())
         if only_failed:
             query = query.where(Alert.status.in_(_GIVEN_UP))
         elif not show_all:
             query = query.where(Alert.status.in_(_UNDELIVERED))
-        rows = [_alert_row(a) for a in session.scalars(query)]
-    if as_json:
-        emit_json_lines(rows)
-        return
-    table = Table(title=f"{len(rows)} alert(s)")
+        loaded = paging.window(query).options(joinedload(Alert.event).joinedload(Event.policy))
+        if as_json:
+            shown = emit_json_lines(_alert_row(a) for a in session.scalars(loaded.execution_options(yield_per=500)))
+            paging.hint(lambda: count_rows(session, query), shown)
+            return
+        total = count_rows(session, query)
+        rows = [_alert_row(a) for a in session.scalars(loaded)]
+    table = Table(title=paging.title(total, len(rows), "alert(s)"))
     for col in ("id", "status", "subscriber", "tries", "next try", "event", "policy", "error"):
         table.add_column(col)
     for r in rows:
@@ -172,6 +201,7 @@ def alerts_list(db_url: str | None, only_failed: bool, show_all: bool, limit: in
             r["error"],
         )
     console.print(table)
+    paging.hint(lambda: total, len(rows))
 
 
 @alerts_group.command("retry")
@@ -182,6 +212,9 @@ def alerts_retry(alert_ids: tuple[int, ...], db_url: str | None, config_file: st
     """Send undelivered alerts now: the given ALERT_IDS, or every failed and waiting one (an
     unconfirmed one — maybe received — only when named). Each gets one more try (channels that
     already have it are skipped; a copy carries the same de-duplication key). Exit 1 if any still fails."""
+    from sqlalchemy import select
+
+    from monitor.store.models import Alert
     from notifier.outbox import deliver_pending
 
     settings = settings_or_exit(config_file)

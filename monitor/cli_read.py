@@ -1,21 +1,29 @@
-"""Reading what is stored: `policies`, `history`, `export` — tables for people, `--json` lines for
-scripts, CSV for spreadsheets. They never create a database (a mistyped path is an error)."""
+"""Reading what is stored: `policies`, `events`, `history`, `export` — tables for people (a page at a
+time), `--json` lines for scripts (streamed), CSV for spreadsheets. They never create a database (a
+mistyped path is an error)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
-from sqlalchemy import select
 
-from monitor.cli_common import console, emit_json_lines, find_policy, local_time, open_db, settings_or_exit
-from monitor.lifecycle import Status
-from monitor.store.models import Event, Policy, Source
+from monitor.cli_common import (
+    Paging,
+    console,
+    count_rows,
+    emit_json_lines,
+    find_policy,
+    local_time,
+    open_db,
+    paging_options,
+    settings_or_exit,
+)
+from monitor.vocab import EventType, Status
+
+if TYPE_CHECKING:
+    from monitor.store.models import Policy
 
 EXPORT_FIELDS = (
     "id",
@@ -64,20 +72,39 @@ def policy_row(p: Policy) -> dict[str, Any]:
 )
 @click.option("--region", help="Only sources whose region contains this.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per policy.")
-def policies_command(db_url: str | None, statuses: tuple[str, ...], region: str | None, as_json: bool) -> None:
-    """Policies with their lifecycle status, 文号 and dates (soonest expiry first)."""
+@paging_options
+def policies_command(
+    db_url: str | None, statuses: tuple[str, ...], region: str | None, as_json: bool, page: int, limit: int | None
+) -> None:
+    """Policies with their lifecycle status, 文号 and dates (soonest expiry first), a page at a time."""
+    from rich.table import Table
+    from sqlalchemy import select
+    from sqlalchemy.orm import contains_eager, joinedload
+
+    from monitor.store.models import Policy, Source
+
+    paging = Paging(page, limit, as_json)
     db = open_db(db_url, settings_or_exit(None), create=False)
     with db.session() as session:
-        query = select(Policy).join(Source).order_by(Policy.expires_date.is_(None), Policy.expires_date, Policy.id)
+        query = (
+            select(Policy)
+            .join(Source)
+            .options(contains_eager(Policy.source), joinedload(Policy.repealed_by))
+            .order_by(Policy.expires_date.is_(None), Policy.expires_date, Policy.id)
+        )
         if statuses:
             query = query.where(Policy.status.in_(statuses))
         if region:
             query = query.where(Source.region.contains(region))
-        rows = [policy_row(p) for p in session.scalars(query)]
-    if as_json:
-        emit_json_lines(rows)
-        return
-    table = Table(title=f"{len(rows)} policy(ies)")
+        if as_json:
+            shown = emit_json_lines(
+                policy_row(p) for p in session.scalars(paging.window(query).execution_options(yield_per=500))
+            )
+            paging.hint(lambda: count_rows(session, query), shown)
+            return
+        total = count_rows(session, query)
+        rows = [policy_row(p) for p in session.scalars(paging.window(query))]
+    table = Table(title=paging.title(total, len(rows), "policy(ies)"))
     for col in ("id", "status", "policy", "文号", "effective", "expires", "source"):
         table.add_column(col)
     for r in rows:
@@ -92,43 +119,100 @@ def policies_command(db_url: str | None, statuses: tuple[str, ...], region: str 
             r["source"],
         )
     console.print(table)
+    paging.hint(lambda: total, len(rows))
+
+
+@click.command("events")
+@click.option("--db", "db_url", help="Database URL (default: $POLICYWATCH_DATABASE_URL, then ./policywatch.db).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--type", "types", multiple=True, type=click.Choice(list(EventType)), help="Only these event types.")
+@click.option("--run", "run_id", type=int, help="Only events of this run.")
+@paging_options
+def events_command(
+    db_url: str | None, as_json: bool, types: tuple[str, ...], run_id: int | None, page: int, limit: int | None
+) -> None:
+    """List recorded events (new_policy, text_changed, removed, repealed, expiry_changed, …), oldest
+    first, a page at a time."""
+    from rich.table import Table
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from monitor.events import event_json
+    from monitor.store.models import Event, Policy
+
+    paging = Paging(page, limit, as_json)
+    db = open_db(db_url, settings_or_exit(None), create=False)
+    with db.session() as session:
+        query = select(Event).order_by(Event.id)
+        if types:
+            query = query.where(Event.type.in_(types))
+        if run_id is not None:
+            query = query.where(Event.run_id == run_id)
+        loaded = paging.window(query).options(
+            joinedload(Event.source),
+            joinedload(Event.policy).joinedload(Policy.source),
+            joinedload(Event.policy).selectinload(Policy.aliases),
+        )
+        if as_json:
+            shown = emit_json_lines(event_json(e) for e in session.scalars(loaded.execution_options(yield_per=500)))
+            paging.hint(lambda: count_rows(session, query), shown)
+            return
+        total = count_rows(session, query)
+        rows = [event_json(e) for e in session.scalars(loaded)]
+    table = Table(title=paging.title(total, len(rows), "event(s)"))
+    for col in ("id", "run", "type", "policy", "summary"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(str(row["id"]), str(row["run_id"]), row["type"], row["policy_title"], row["summary"])
+    console.print(table)
+    paging.hint(lambda: total, len(rows))
 
 
 @click.command("history")
 @click.argument("policy")
 @click.option("--db", "db_url", help="Database URL or SQLite file.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per version or event, oldest first.")
-def history_command(policy: str, db_url: str | None, as_json: bool) -> None:
-    """Versions and events of POLICY (id, URL, 文号 or part of the title)."""
+@paging_options
+def history_command(policy: str, db_url: str | None, as_json: bool, page: int, limit: int | None) -> None:
+    """Versions and events of POLICY (id, URL, 文号 or part of the title), oldest first."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from monitor.store.models import Event, Version
+
+    paging = Paging(page, limit, as_json)
     db = open_db(db_url, settings_or_exit(None), create=False)
     with db.session() as session:
         found = find_policy(session, policy)
         head = f"#{found.id} {found.title} — {found.status} ({found.status_source}: {found.status_evidence})"
         url = found.url
-        entries = [
-            (
-                v.fetched_at,
-                {"kind": "version", "what": f"v{v.seq}", "detail": f"hash {v.content_hash[:12]}, HTTP {v.http_status}"},
+        versions = session.execute(
+            select(Version.fetched_at, Version.seq, Version.content_hash, Version.http_status).where(
+                Version.policy_id == found.id
             )
-            for v in found.versions
+        )
+        entries = [
+            (when, {"kind": "version", "what": f"v{seq}", "detail": f"hash {digest[:12]}, HTTP {http}"})
+            for when, seq, digest, http in versions
         ]
         entries += [
             (e.detected_at, {"kind": "event", "what": e.type, "detail": e.summary, "event_id": e.id})
             for e in session.scalars(select(Event).where(Event.policy_id == found.id))
         ]
         entries.sort(key=lambda r: (r[0].replace(tzinfo=None), r[1]["what"]))
-        rows = [{"policy_id": found.id, "when": local_time(when), **row} for when, row in entries]
+        rows = [{"policy_id": found.id, "when": local_time(when), **row} for when, row in paging.rows(entries)]
     if as_json:
-        emit_json_lines(rows)
+        paging.hint(lambda: len(entries), emit_json_lines(rows))
         return
     console.print(head, markup=False)
     console.print(url, markup=False)
-    table = Table(title="versions and events")
+    table = Table(title=paging.title(len(entries), len(rows), "version(s) and event(s)"))
     for col in ("when", "what", "detail"):
         table.add_column(col)
     for r in rows:
         table.add_row(r["when"], r["what"], r["detail"])
     console.print(table)
+    paging.hint(lambda: len(entries), len(rows))
 
 
 @click.command("export")
@@ -138,25 +222,41 @@ def history_command(policy: str, db_url: str | None, as_json: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="File (default: stdout).")
 def export_command(db_url: str | None, fmt: str, excel: bool, out: str) -> None:
     """Every policy with its lifecycle, as JSON lines or CSV. Both are UTF-8; `--excel` adds the
-    byte-order mark Excel needs to read Chinese text in a CSV (implies --format csv)."""
+    byte-order mark Excel needs to read Chinese text in a CSV (implies --format csv). Rows are
+    written as they are read (a library of any size streams)."""
+    import csv
+    import io
+    import json
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from monitor.store.models import Policy
+
     db = open_db(db_url, settings_or_exit(None), create=False)
+    query = (
+        select(Policy)
+        .options(joinedload(Policy.source), joinedload(Policy.repealed_by))
+        .order_by(Policy.id)
+        .execution_options(yield_per=500)
+    )
     with db.session() as session:
-        rows = [policy_row(p) for p in session.scalars(select(Policy).order_by(Policy.id))]
-    stream = sys.stdout.buffer if out == "-" else open(out, "wb")  # noqa: SIM115
-    fh = io.TextIOWrapper(stream, encoding="utf-8-sig" if excel else "utf-8", newline="")  # csv writes \r\n itself
-    try:
-        if fmt == "json" and not excel:
-            fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-        else:
-            writer = csv.DictWriter(fh, fieldnames=EXPORT_FIELDS)
-            writer.writeheader()
-            writer.writerows(rows)
-        fh.flush()
-    finally:
-        if out == "-":
-            fh.detach()  # leave stdout open for click
-        else:
-            fh.close()
+        rows = (policy_row(p) for p in session.scalars(query))
+        stream = sys.stdout.buffer if out == "-" else open(out, "wb")  # noqa: SIM115
+        fh = io.TextIOWrapper(stream, encoding="utf-8-sig" if excel else "utf-8", newline="")  # csv writes \r\n itself
+        try:
+            if fmt == "json" and not excel:
+                fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+            else:
+                writer = csv.DictWriter(fh, fieldnames=EXPORT_FIELDS)
+                writer.writeheader()
+                writer.writerows(rows)
+            fh.flush()
+        finally:
+            if out == "-":
+                fh.detach()  # leave stdout open for click
+            else:
+                fh.close()
 
 
-READING_COMMANDS = (policies_command, history_command, export_command)
+READING_COMMANDS = (policies_command, events_command, history_command, export_command)

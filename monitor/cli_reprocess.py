@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from monitor.cli_common import console, err, open_db, settings_or_exit, sources_option, sources_or_exit
 from monitor.exitcodes import EXIT_LOCKED, EXIT_PARTIAL
-from monitor.lifecycle import today_in_shanghai
-from monitor.lock import LockedError
-from monitor.reprocess import ReprocessSummary, reprocess
+
+if TYPE_CHECKING:
+    from monitor.reprocess import ReprocessSummary
 
 
 @click.command("reprocess")
@@ -44,6 +42,12 @@ def reprocess_command(
     Exit codes: 0 done; 1 some stored versions could not be read (kept as they were);
     2 bad configuration or database; 3 a run holds the database.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from monitor.lifecycle import today_in_shanghai
+    from monitor.lock import LockedError
+    from monitor.reprocess import reprocess
+
     settings = settings_or_exit(config_file)
     sources = sources_or_exit(sources_file, only)
     db = open_db(db_url, settings)
@@ -71,6 +75,8 @@ def reprocess_command(
 
 
 def _print(summary: ReprocessSummary) -> None:
+    from rich.table import Table
+
     if summary.corrections:
         table = Table(title="corrected (would be corrected)" if summary.dry_run else "corrected")
         for col in ("policy", "title", "what the running code reads differently"):

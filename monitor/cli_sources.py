@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.table import Table
 
 from monitor.cli_common import console, emit_json_lines, err, sources_option, sources_or_exit, sources_path
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
@@ -22,6 +21,8 @@ def sources_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 def sources_list(sources_file: str | None, as_json: bool) -> None:
     """The sources in a sources file."""
+    from rich.table import Table
+
     sources = sources_or_exit(sources_file)
     if as_json:
         emit_json_lines(

@@ -281,3 +281,26 @@ def test_serve_on_a_busy_port_says_so_without_a_traceback(tmp_path: Path) -> Non
         done = CliRunner().invoke(cli, ["serve", "--dir", str(tmp_path), "--port", str(port)])
     assert done.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
     assert done.exception is None or isinstance(done.exception, SystemExit)
+
+
+def test_listings_show_a_page_at_a_time_and_say_how_many_more(tmp_path: Path) -> None:
+    db_file = tmp_path / "pw.db"
+    db = Database(resolve_database_url(str(db_file)))
+    db.upgrade()
+    _store(db, "json://127.0.0.1:9/x", OK_STATS, n=120)
+    first = pw("policies", "--db", str(db_file))
+    assert "120 policy(ies), 1–50 shown" in first.stdout and first.stdout.count(LONG_TITLE) == 50
+    assert "70 more: --page 2 (--limit 0 lists every row)" in first.stderr
+    last = pw("policies", "--db", str(db_file), "--page", "3")
+    assert "120 policy(ies), 101–120 shown" in last.stdout and f"{LONG_TITLE}119" in last.stdout
+    assert "more:" not in last.stderr
+    events = pw("events", "--db", str(db_file), "--limit", "100")
+    assert "120 event(s), 1–100 shown" in events.stdout and "20 more: --page 2" in events.stderr
+    alerts = pw("alerts", "list", "--db", str(db_file), "--page", "2", "--limit", "30")
+    assert "120 alert(s), 31–60 shown" in alerts.stdout and "60 more: --page 3" in alerts.stderr
+    # Scripts get every row, one JSON object per line, unless they ask for a page.
+    every = pw("policies", "--db", str(db_file), "--json")
+    assert [json.loads(line)["title"] for line in every.stdout.splitlines()] == [f"{LONG_TITLE}{i}" for i in range(120)]
+    assert every.stderr == ""
+    page = pw("events", "--db", str(db_file), "--json", "--limit", "7", "--page", "2")
+    assert [json.loads(line)["id"] for line in page.stdout.splitlines()] == list(range(8, 15))

@@ -24,17 +24,8 @@ from monitor.cli_common import (
 )
 from monitor.cli_ops import alerts_group, status_command
 from monitor.cli_read import READING_COMMANDS
-from monitor.config import (
-    ALL_EVENT_TYPES,
-    DELIVERY_MODES,
-    EVENT_TYPES,
-    IMPORTANCE,
-    ConfigError,
-    check_settings,
-    expand_env,
-    load_sources,
-)
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
+from monitor.vocab import SUBSCRIBABLE_EVENTS, DeliveryMode, Importance
 from notifier.secrets import mask_url
 
 if TYPE_CHECKING:
@@ -56,6 +47,7 @@ def config_group() -> None:
 )
 def config_check(config_file: str | None, sources_file: str | None) -> None:
     """Validate the config (and sources) file; every mistake is printed with its line. Exit 2 on any."""
+    from monitor.config import ConfigError, check_settings, expand_env, load_sources
     from notifier.urlcheck import apprise_problem
 
     problems: list[str] = []
@@ -108,6 +100,8 @@ def _save(path: Path, doc: tomlkit.TOMLDocument) -> None:
     """Write the edited config only if it is still valid (comments and layout are kept by tomlkit)."""
     import tomlkit
 
+    from monitor.config import check_settings
+
     text = tomlkit.dumps(doc)
     _, errors = check_settings(text, str(path))
     if errors:
@@ -121,6 +115,8 @@ def _save(path: Path, doc: tomlkit.TOMLDocument) -> None:
 def subscribers_list(config_file: str | None, as_json: bool) -> None:
     """Subscribers with their channels (secrets masked) and filters."""
     from rich.table import Table
+
+    from monitor.config import EVENT_TYPES
 
     settings = settings_or_exit(config_file)
     if as_json:
@@ -160,14 +156,14 @@ def subscribers_list(config_file: str | None, as_json: bool) -> None:
     "--event",
     "events",
     multiple=True,
-    type=click.Choice(ALL_EVENT_TYPES),
+    type=click.Choice([str(t) for t in SUBSCRIBABLE_EVENTS]),
     help="Event type (default: all policy events; source_failing/source_recovered are opt-in for operators).",
 )
 @click.option("--region", "regions", multiple=True)
 @click.option("--source", "sources", multiple=True)
 @click.option("--keyword", "keywords", multiple=True)
-@click.option("--min-importance", type=click.Choice(IMPORTANCE), default="low", show_default=True)
-@click.option("--mode", type=click.Choice(DELIVERY_MODES), default="immediate", show_default=True)
+@click.option("--min-importance", type=click.Choice([str(i) for i in Importance]), default="low", show_default=True)
+@click.option("--mode", type=click.Choice([str(m) for m in DeliveryMode]), default="immediate", show_default=True)
 @click.option(
     "--allow-plaintext-secret",
     is_flag=True,
@@ -258,6 +254,7 @@ def subscribers_remove(name: str, config_file: str | None) -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 def subscribers_test(name: str, config_file: str | None) -> None:
     """Send a sample alert to every channel of NAME; report success or the channel's error per URL."""
+    from monitor.config import ConfigError, expand_env
     from notifier.outbox import send_message
     from notifier.sample import sample_alert
 
@@ -290,6 +287,7 @@ def subscribers_test(name: str, config_file: str | None) -> None:
 def schedule_command(sources_file: str | None, config_file: str | None, db_url: str | None) -> None:
     """Run as a daemon: each source on its own `schedule` (cron, Asia/Shanghai), time-based lifecycle
     events daily, the alert outbox every 5 minutes. SIGTERM lets the current crawl finish, then exits."""
+    from monitor.config import ConfigError
     from monitor.schedule import build_scheduler, serve_forever
 
     settings = settings_or_exit(config_file)

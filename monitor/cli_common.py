@@ -25,7 +25,7 @@ from monitor.exitcodes import EXIT_CANNOT_RUN
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from monitor.config import Settings, SourceConfig
+    from monitor.config import ConfigError, Settings, SourceConfig
     from monitor.store.db import Database
     from monitor.store.models import Policy
 

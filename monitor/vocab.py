@@ -16,7 +16,9 @@ __all__ = [
     "POLICY_EVENTS",
     "QUIET_EVENTS",
     "SOURCE_EVENTS",
+    "SUBSCRIBABLE_EVENTS",
     "WEIGHTY_FACTS",
+    "DeliveryMode",
     "EventType",
     "FactKind",
     "Importance",
@@ -86,6 +88,8 @@ SOURCE_EVENTS = (EventType.SOURCE_FAILING, EventType.SOURCE_RECOVERED)
 QUIET_EVENTS = frozenset({EventType.FACTS_CORRECTED})
 # What a subscriber gets when it names no event types: every policy event that is sent.
 POLICY_EVENTS = tuple(t for t in EventType if t not in SOURCE_EVENTS and t not in QUIET_EVENTS)
+# What a subscriber may name in `events`: the policy events, and the sources' own (opt-in).
+SUBSCRIBABLE_EVENTS = (*POLICY_EVENTS, *SOURCE_EVENTS)
 
 
 class Importance(StrEnum):
@@ -168,6 +172,11 @@ def importance(type_: str, fact_kinds: Iterable[str] = ()) -> Importance:
     if type_ == EventType.TEXT_CHANGED:
         return Importance.HIGH if WEIGHTY_FACTS & set(fact_kinds) else Importance.MEDIUM
     return Importance.MEDIUM if type_ in _MEDIUM else Importance.LOW
+
+
+class DeliveryMode(StrEnum):
+    IMMEDIATE = "immediate"  # one message per event, as it is found
+    DIGEST = "digest"  # one message per run
 
 
 class RunStatus(StrEnum):

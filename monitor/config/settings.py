@@ -8,16 +8,16 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from monitor.config.types import ChannelUrls, FilterWords, Name, PageUrl, Positive, Text
-from monitor.vocab import POLICY_EVENTS, SOURCE_EVENTS, Importance
+from monitor.vocab import POLICY_EVENTS, SOURCE_EVENTS, SUBSCRIBABLE_EVENTS, DeliveryMode, Importance
 
 # Plain strings (the file's and the database's words), read from the one vocabulary (monitor/vocab.py).
 EVENT_TYPES = tuple(str(t) for t in POLICY_EVENTS)  # a subscriber's default: every policy event sent
 # A source's own health, for operators: opt-in (`events = ["source_failing", "source_recovered"]`),
 # never part of a subscriber's default event list.
 SOURCE_EVENT_TYPES = tuple(str(t) for t in SOURCE_EVENTS)
-ALL_EVENT_TYPES = EVENT_TYPES + SOURCE_EVENT_TYPES
+ALL_EVENT_TYPES = tuple(str(t) for t in SUBSCRIBABLE_EVENTS)
 IMPORTANCE = tuple(str(i) for i in Importance)  # low → high
-DELIVERY_MODES = ("immediate", "digest")
+DELIVERY_MODES = tuple(str(m) for m in DeliveryMode)
 DEFAULT_USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch)"
 
 MinImportance = Literal["low", "medium", "high"]

@@ -13,6 +13,7 @@ import click
 from monitor.cli_admin import register as register_admin_commands
 from monitor.cli_common import (
     CrawlProgress,
+    config_option,
     console,
     err,
     find_policy,
@@ -209,15 +210,24 @@ def worker(redis_url: str, db_url: str | None, config_file: str | None, redis_pr
 
 @cli.command()
 @click.option("--db", "db_url", help="Database URL.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Directory (default: [report] dir of the config, else report).",
+)
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only runs started on or after this date.")
-def report(db_url: str | None, out_dir: str, since: Any) -> None:
+@config_option
+def report(db_url: str | None, out_dir: str | None, since: Any, config_file: str | None) -> None:
     """Re-render the static HTML report from the database."""
     from monitor.lifecycle import today_in_shanghai
     from monitor.report import render_report
 
-    db = open_db(db_url, settings_or_exit(None), create=False)
-    index = render_report(db, out_dir, today=today_in_shanghai(), since=since.date() if since else None)
+    settings = settings_or_exit(config_file)
+    db = open_db(db_url, settings, create=False)
+    index = render_report(
+        db, out_dir or settings.report_dir, today=today_in_shanghai(), since=since.date() if since else None
+    )
     console.print(f"report written: {index}")
 
 
@@ -226,13 +236,14 @@ def report(db_url: str | None, out_dir: str, since: Any) -> None:
 @click.option("--db", "db_url", help="Database URL.")
 @click.option("--from", "from_seq", type=int, help="Old version number (default: the one before --to).")
 @click.option("--to", "to_seq", type=int, help="New version number (default: the latest).")
-def diff(policy: str, db_url: str | None, from_seq: int | None, to_seq: int | None) -> None:
+@config_option
+def diff(policy: str, db_url: str | None, from_seq: int | None, to_seq: int | None, config_file: str | None) -> None:
     """Show what changed in POLICY (id, URL, 文号 or part of the title), article by article."""
     from monitor.diff import diff_documents
     from monitor.normalise import document_from_json
     from monitor.terminal import print_diff
 
-    db = open_db(db_url, settings_or_exit(None), create=False)
+    db = open_db(db_url, settings_or_exit(config_file), create=False)
     with db.session() as session:
         found = find_policy(session, policy)
         versions = {v.seq: v for v in found.versions}

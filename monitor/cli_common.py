@@ -142,6 +142,16 @@ def settings_or_exit(option: str | None) -> Settings:
         sys.exit(EXIT_CANNOT_RUN)
 
 
+def config_option(func: Any) -> Any:
+    """--config FILE: the settings (its `[database] url` among them); default ./policywatch.toml."""
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        help=f"Settings file (default: ./{DEFAULT_CONFIG} when present); its [database] url is used unless --db is given.",
+    )(func)
+
+
 def sources_option(func: Any) -> Any:
     """--sources FILE: default ./seeds/sources.yaml in a checkout, else the catalogue shipped in the package."""
     return click.option(

@@ -10,6 +10,7 @@ import click
 
 from monitor.cli_common import (
     Paging,
+    config_option,
     console,
     count_rows,
     emit_json_lines,
@@ -160,8 +161,15 @@ def _alert_row(alert: Alert) -> dict[str, Any]:
 @click.option("--all", "show_all", is_flag=True, help="Delivered alerts too (default: not yet delivered).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per alert.")
 @paging_options
+@config_option
 def alerts_list(
-    db_url: str | None, only_failed: bool, show_all: bool, as_json: bool, page: int, limit: int | None
+    db_url: str | None,
+    only_failed: bool,
+    show_all: bool,
+    as_json: bool,
+    page: int,
+    limit: int | None,
+    config_file: str | None,
 ) -> None:
     """Alerts not yet delivered (pending, being sent, failed, unconfirmed), newest first, with the last
     error, a page at a time. unconfirmed: sent, but the receiver never answered in time."""
@@ -172,7 +180,7 @@ def alerts_list(
     from monitor.store.models import Alert, Event
 
     paging = Paging(page, limit, as_json)
-    db = open_db(db_url, settings_or_exit(None), create=False)
+    db = open_db(db_url, settings_or_exit(config_file), create=False)
     with db.session() as session:
         query = select(Alert).order_by(Alert.id.desc())
         if only_failed:

@@ -11,6 +11,7 @@ import click
 
 from monitor.cli_common import (
     Paging,
+    config_option,
     console,
     count_rows,
     emit_json_lines,
@@ -73,8 +74,15 @@ def policy_row(p: Policy) -> dict[str, Any]:
 @click.option("--region", help="Only sources whose region contains this.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per policy.")
 @paging_options
+@config_option
 def policies_command(
-    db_url: str | None, statuses: tuple[str, ...], region: str | None, as_json: bool, page: int, limit: int | None
+    db_url: str | None,
+    statuses: tuple[str, ...],
+    region: str | None,
+    as_json: bool,
+    page: int,
+    limit: int | None,
+    config_file: str | None,
 ) -> None:
     """Policies with their lifecycle status, 文号 and dates (soonest expiry first), a page at a time."""
     from rich.table import Table
@@ -84,7 +92,7 @@ def policies_command(
     from monitor.store.models import Policy, Source
 
     paging = Paging(page, limit, as_json)
-    db = open_db(db_url, settings_or_exit(None), create=False)
+    db = open_db(db_url, settings_or_exit(config_file), create=False)
     with db.session() as session:
         query = (
             select(Policy)
@@ -128,8 +136,15 @@ def policies_command(
 @click.option("--type", "types", multiple=True, type=click.Choice(list(EventType)), help="Only these event types.")
 @click.option("--run", "run_id", type=int, help="Only events of this run.")
 @paging_options
+@config_option
 def events_command(
-    db_url: str | None, as_json: bool, types: tuple[str, ...], run_id: int | None, page: int, limit: int | None
+    db_url: str | None,
+    as_json: bool,
+    types: tuple[str, ...],
+    run_id: int | None,
+    page: int,
+    limit: int | None,
+    config_file: str | None,
 ) -> None:
     """List recorded events (new_policy, text_changed, removed, repealed, expiry_changed, …), oldest
     first, a page at a time."""
@@ -141,7 +156,7 @@ def events_command(
     from monitor.store.models import Event, Policy
 
     paging = Paging(page, limit, as_json)
-    db = open_db(db_url, settings_or_exit(None), create=False)
+    db = open_db(db_url, settings_or_exit(config_file), create=False)
     with db.session() as session:
         query = select(Event).order_by(Event.id)
         if types:
@@ -173,7 +188,10 @@ def events_command(
 @click.option("--db", "db_url", help="Database URL or SQLite file.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per version or event, oldest first.")
 @paging_options
-def history_command(policy: str, db_url: str | None, as_json: bool, page: int, limit: int | None) -> None:
+@config_option
+def history_command(
+    policy: str, db_url: str | None, as_json: bool, page: int, limit: int | None, config_file: str | None
+) -> None:
     """Versions and events of POLICY (id, URL, 文号 or part of the title), oldest first."""
     from rich.table import Table
     from sqlalchemy import select
@@ -181,7 +199,7 @@ def history_command(policy: str, db_url: str | None, as_json: bool, page: int, l
     from monitor.store.models import Event, Version
 
     paging = Paging(page, limit, as_json)
-    db = open_db(db_url, settings_or_exit(None), create=False)
+    db = open_db(db_url, settings_or_exit(config_file), create=False)
     with db.session() as session:
         found = find_policy(session, policy)
         head = f"#{found.id} {found.title} — {found.status} ({found.status_source}: {found.status_evidence})"
@@ -220,7 +238,8 @@ def history_command(policy: str, db_url: str | None, as_json: bool, page: int, l
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--excel", is_flag=True, help="CSV for Excel: with a UTF-8 byte-order mark (else plain UTF-8).")
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="File (default: stdout).")
-def export_command(db_url: str | None, fmt: str, excel: bool, out: str) -> None:
+@config_option
+def export_command(db_url: str | None, fmt: str, excel: bool, out: str, config_file: str | None) -> None:
     """Every policy with its lifecycle, as JSON lines or CSV. Both are UTF-8; `--excel` adds the
     byte-order mark Excel needs to read Chinese text in a CSV (implies --format csv). Rows are
     written as they are read (a library of any size streams)."""
@@ -233,7 +252,7 @@ def export_command(db_url: str | None, fmt: str, excel: bool, out: str) -> None:
 
     from monitor.store.models import Policy
 
-    db = open_db(db_url, settings_or_exit(None), create=False)
+    db = open_db(db_url, settings_or_exit(config_file), create=False)
     query = (
         select(Policy)
         .options(joinedload(Policy.source), joinedload(Policy.repealed_by))

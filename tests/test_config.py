@@ -136,3 +136,31 @@ def test_run_names_the_mistake_instead_of_a_traceback(tmp_path: Path) -> None:
     sources.write_text(GOOD_SOURCE + "  max_list_pages: lots\n", encoding="utf-8")
     done = pw("run", "--sources", str(sources), "--db", str(tmp_path / "pw.db"), "--dry-run")
     assert done.exit_code == 2 and f"{sources}:3: source 'a': 'max_list_pages' must be a whole number" in done.stderr
+
+
+def test_reading_commands_use_the_database_and_report_dir_of_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.store.db import Database, resolve_database_url
+    from tests.test_report import _hostile_page, _ingest
+
+    db_file = tmp_path / "data" / "watch.db"
+    db_file.parent.mkdir()
+    db = Database(resolve_database_url(str(db_file)))
+    db.upgrade()
+    _ingest(db, _hostile_page(""))
+    _ingest(db, _hostile_page("新增的一句"))
+    config = tmp_path / "pw.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{db_file}"\n\n[report]\ndir = "{tmp_path / "site"}"\n')
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # before: `report` and `diff` opened ./policywatch.db, and took no --config
+    readings = (["report"], ["diff", "1"], ["events", "--json"], ["policies", "--json"], ["history", "1", "--json"])
+    for args in (*readings, ["export"], ["alerts", "list", "--json"]):
+        done = pw(*args, "--config", str(config))
+        assert done.exit_code == 0, (args, done.output)
+    assert (tmp_path / "site" / "index.html").is_file() and not (work / "report").exists()
+    assert "新增的一句" in pw("diff", "1", "--config", str(config)).stdout
+    assert '"text_changed"' in pw("events", "--json", "--config", str(config)).stdout
+    (work / "policywatch.toml").write_text(config.read_text())  # found in the working directory
+    assert "新增的一句" in pw("diff", "1").stdout and not (work / "policywatch.db").exists()

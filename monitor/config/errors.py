@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
-from pydantic_core import ErrorDetails
 
 
 class ConfigError(ValueError):
@@ -51,7 +50,7 @@ _MESSAGES = {
 }
 
 
-def describe(error: ErrorDetails) -> str:
+def describe(error: Mapping[str, Any]) -> str:
     """One pydantic error as an operator reads it (the location is added by the caller)."""
     keys = [part for part in error["loc"] if isinstance(part, str)]
     key = keys[-1] if keys else "entry"

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
 
 from monitor.config.errors import ConfigError, describe
 from monitor.config.lines import Loc, TomlLines, read_yaml, yaml_line
@@ -33,7 +32,10 @@ def _where(filename: str, line: int) -> str:
 
 
 def _problems(
-    exc: ValidationError, filename: str, line_of: Callable[[Loc, bool], int], message: Callable[[ErrorDetails], str]
+    exc: ValidationError,
+    filename: str,
+    line_of: Callable[[Loc, bool], int],
+    message: Callable[[Mapping[str, Any]], str],
 ) -> list[str]:
     out = []
     for error in exc.errors(include_url=False):
@@ -60,7 +62,7 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
         raise ConfigError(f"{filename}: expected a list of sources (or a 'sources:' key holding one)")
     _drop_retired(data, node, prefix, filename)
 
-    def message(error: ErrorDetails) -> str:
+    def message(error: Mapping[str, Any]) -> str:
         loc = error["loc"]
         entry = data[loc[0]] if loc and isinstance(loc[0], int) and loc[0] < len(data) else None
         name = entry.get("name") if isinstance(entry, dict) else None
@@ -90,7 +92,7 @@ def load_sources(path: str | Path) -> list[SourceConfig]:
     return parse_sources(text, str(path))
 
 
-def _settings_message(error: ErrorDetails) -> str:
+def _settings_message(error: Mapping[str, Any]) -> str:
     loc = error["loc"]
     if len(loc) == 1 and error["type"] == "extra_forbidden":
         return f"unknown section [{loc[0]}]; known: {', '.join(SettingsFile.model_fields)}"

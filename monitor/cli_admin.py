@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
@@ -27,9 +26,6 @@ from monitor.cli_read import READING_COMMANDS
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
 from monitor.vocab import SUBSCRIBABLE_EVENTS, DeliveryMode, Importance
 from notifier.secrets import mask_url
-
-if TYPE_CHECKING:
-    import tomlkit
 
 
 @click.group("config")
@@ -88,25 +84,8 @@ def subscribers_group() -> None:
     """List, add, remove and test subscribers (stored in the config file)."""
 
 
-def _document(config_file: str | None) -> tuple[Path, tomlkit.TOMLDocument]:
-    import tomlkit
-
-    path = config_path(config_file) or Path(DEFAULT_CONFIG)
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    return path, tomlkit.parse(text)
-
-
-def _save(path: Path, doc: tomlkit.TOMLDocument) -> None:
-    """Write the edited config only if it is still valid (comments and layout are kept by tomlkit)."""
-    import tomlkit
-
-    from monitor.config import check_settings
-
-    text = tomlkit.dumps(doc)
-    _, errors = check_settings(text, str(path))
-    if errors:
-        raise click.UsageError("; ".join(errors))
-    path.write_text(text, encoding="utf-8")
+def _config_file(config_file: str | None) -> Path:
+    return config_path(config_file) or Path(DEFAULT_CONFIG)
 
 
 @subscribers_group.command("list")
@@ -188,42 +167,17 @@ def subscribers_add(
     (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K → wecombot://K). Secrets belong in the
     environment: a URL with a password or robot key written out is refused unless
     --allow-plaintext-secret; write ${VAR} instead (expanded only when a message is sent)."""
-    import tomlkit
+    from monitor.subscriber_edit import SubscriberEntry, SubscriberError, add_subscriber, prepare_urls, renamed
 
-    from notifier.channels import robot_url
-    from notifier.urlcheck import apprise_problem, how_to_reference, literal_secrets
-
-    path, doc = _document(config_file)
-    stored = [robot_url(u) for u in urls]
-    for url in stored:
-        problem = apprise_problem(url, os.environ)
-        if problem:
-            raise click.BadParameter(f"{mask_url(url)}: {problem}", param_hint="--url")
-        if literal_secrets(url) and not allow_plaintext_secret:
-            raise click.BadParameter(
-                f"{mask_url(url)} has a secret written out, and the config file is not the place for it: "
-                f"{how_to_reference(url)}. (--allow-plaintext-secret stores it anyway.)",
-                param_hint="--url",
-            )
-    for given, url in zip(urls, stored, strict=True):
-        if given != url:
-            console.print(f"{mask_url(given)} is stored as {mask_url(url)}", markup=False)
-    table = tomlkit.table()
-    table.add("name", name)
-    table.add("urls", stored)
-    for key, value in (("events", events), ("regions", regions), ("sources", sources), ("keywords", keywords)):
-        if value:
-            table.add(key, list(value))
-    table.add("min_importance", min_importance)
-    table.add("mode", mode)
-    subs = doc.get("subscribers")
-    if subs is None:
-        subs = tomlkit.aot()
-        doc.append("subscribers", subs)
-    if any(s.get("name") == name for s in subs):
-        raise click.UsageError(f"subscriber '{name}' already exists in {path}")
-    subs.append(table)
-    _save(path, doc)
+    path = _config_file(config_file)
+    try:
+        stored = prepare_urls(urls, allow_plaintext_secret)
+        entry = SubscriberEntry(name, tuple(stored), events, regions, sources, keywords, min_importance, mode)
+        add_subscriber(path, entry)
+    except SubscriberError as exc:
+        raise click.UsageError(str(exc)) from None
+    for line in renamed(urls, stored):
+        console.print(line, markup=False)
     console.print(f"added '{name}' to {path}")
 
 
@@ -232,20 +186,13 @@ def subscribers_add(
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 def subscribers_remove(name: str, config_file: str | None) -> None:
     """Remove subscriber NAME from the config file."""
-    import tomlkit
+    from monitor.subscriber_edit import SubscriberError, remove_subscriber
 
-    path, doc = _document(config_file)
-    subs = doc.get("subscribers") or []
-    keep = [s for s in subs if s.get("name") != name]
-    if len(keep) == len(subs):
-        raise click.UsageError(f"no subscriber '{name}' in {path}")
-    del doc["subscribers"]
-    if keep:
-        aot = tomlkit.aot()
-        for s in keep:
-            aot.append(s)
-        doc.append("subscribers", aot)
-    _save(path, doc)
+    path = _config_file(config_file)
+    try:
+        remove_subscriber(path, name)
+    except SubscriberError as exc:
+        raise click.UsageError(str(exc)) from None
     console.print(f"removed '{name}' from {path}")
 
 
@@ -254,29 +201,21 @@ def subscribers_remove(name: str, config_file: str | None) -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 def subscribers_test(name: str, config_file: str | None) -> None:
     """Send a sample alert to every channel of NAME; report success or the channel's error per URL."""
-    from monitor.config import ConfigError, expand_env
-    from notifier.outbox import send_message
-    from notifier.sample import sample_alert
-
     settings = settings_or_exit(config_file)
     sub = next((s for s in settings.subscribers if s.name == name), None)
     if sub is None:
         raise click.UsageError(f"no subscriber '{name}'")
-    failed = False
-    alert = sample_alert(sub.name)
-    for raw in sub.urls:
-        try:
-            url = expand_env(raw)
-        except ConfigError as exc:
-            err.print(f"[red]✗[/red] {mask_url(raw)}: {exc}")
-            failed = True
-            continue
-        error = send_message(url, [alert], settings.report_base_url, [url], settings.alert_timeout)
-        if error:
-            err.print(f"[red]✗[/red] {error}")
-            failed = True
+    from monitor.subscriber_edit import send_test_alert
+
+    outcomes = send_test_alert(sub, settings)
+    for outcome in outcomes:
+        if outcome.error:
+            err.print(
+                f"[red]✗[/red] {escape(outcome.error if outcome.url in outcome.error else outcome.url + ': ' + outcome.error)}"
+            )
         else:
-            console.print(f"[green]✓[/green] {mask_url(raw)}: delivered")
+            console.print(f"[green]✓[/green] {escape(outcome.url)}: delivered")
+    failed = any(o.error for o in outcomes)
     sys.exit(EXIT_PARTIAL if failed else 0)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli_common import console, err, open_db, settings_or_exit
+from monitor.cli_common import config_path, console, err, open_db, settings_or_exit, sources_option, sources_path
 from monitor.exitcodes import EXIT_CANNOT_RUN
 
 
@@ -51,14 +51,18 @@ def _serve_directory(report_dir: str, sock: socket.socket) -> None:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--db", "db_url", help="Database URL (default: $POLICYWATCH_DATABASE_URL, then ./policywatch.db).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="policywatch.toml settings file.")
+@sources_option
 @click.option(
     "--dir",
     "report_dir",
     type=click.Path(file_okay=False, exists=True),
     help="Serve this static report directory instead of the web application.",
 )
-def serve(host: str, port: int, db_url: str | None, config_file: str | None, report_dir: str | None) -> None:
-    """The web application: policies, versions and diffs, runs, sources, subscribers, feeds, JSON API."""
+def serve(
+    host: str, port: int, db_url: str | None, config_file: str | None, sources_file: str | None, report_dir: str | None
+) -> None:
+    """The web application: policies, versions and diffs, runs, sources, subscribers, feeds, JSON API.
+    Pages are open to read; changes need `[web] admin_token` from the config file."""
     sock = _listen(host, port)
     if report_dir:
         _serve_directory(report_dir, sock)
@@ -69,7 +73,9 @@ def serve(host: str, port: int, db_url: str | None, config_file: str | None, rep
 
     from monitor.web.app import create_app
 
-    app = create_app(db, settings)
+    app = create_app(db, settings, config_file=config_path(config_file), sources_file=sources_path(sources_file))
+    if not settings.web_admin_token:
+        console.print("read-only: set [web] admin_token in the config file to allow changes", markup=False)
     bound_host, bound_port = sock.getsockname()[:2]
     console.print(f"policywatch web app at http://{bound_host}:{bound_port}/ (Ctrl-C stops)")
     config = uvicorn.Config(app, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")

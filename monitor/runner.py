@@ -100,10 +100,14 @@ def _run_locked(
         # source at once must not race to create it (a unique violation fails their crawl).
         known = set(session.scalars(select(Source.name)))
         session.add_all(Source(name=s.name, region=s.region) for s in sources if s.name not in known)
+        paused = set(session.scalars(select(Source.name).where(Source.paused_at.is_not(None))))
         run = Run(started_at=datetime.now(UTC), status="running", stats={})
         session.add(run)
         session.flush()
         run_id = run.id
+    for name in sorted(paused & {s.name for s in sources}):
+        log.info("source %s is paused (policywatch serve → 来源); not crawled this run", name)
+    sources = [s for s in sources if s.name not in paused]
     # The crawl child logs at the level the operator chose for this process.
     overrides = {
         "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),

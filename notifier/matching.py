@@ -10,8 +10,9 @@ from monitor.vocab import Importance
 
 def wants(sub: Subscriber, event_type: str, importance: str, region: str, source: str, text: str) -> bool:
     """True when every filter the subscriber set lets the event through. Regions match as parts
-    (a 海淀 subscriber wants 北京市海淀区); keywords anywhere in the title or text."""
-    if event_type not in sub.events:
+    (a 海淀 subscriber wants 北京市海淀区); keywords anywhere in the title or text. A paused subscriber
+    wants nothing until resumed."""
+    if sub.paused or event_type not in sub.events:
         return False
     if Importance(importance).rank < Importance(sub.min_importance).rank:
         return False

@@ -55,6 +55,7 @@ class Subscriber(BaseModel):
     keywords: FilterWords = ()
     min_importance: MinImportance = "low"
     mode: DeliveryMode = "immediate"  # immediate: one message per event; digest: one per run
+    paused: bool = False  # kept in the file, sent nothing until resumed (the web app's subscribers page)
 
     def __init__(self, *args: Any, **data: Any) -> None:
         data.update(zip(("name", "urls"), args, strict=False))
@@ -74,6 +75,8 @@ class Settings(BaseModel):
     alert_max_tries: Positive = 5
     alert_timeout: Positive = 30  # seconds a receiver may take to answer before the outcome is "unknown"
     subscribers: tuple[Subscriber, ...] = ()
+    web_admin_token: str = ""  # [web] admin_token: changes in the web app need it (may be ${VAR})
+    web_session_secret: str = ""  # [web] session_secret: signs the web app's session cookies
 
 
 class _Section(BaseModel):
@@ -99,6 +102,11 @@ class AlertsSection(_Section):
     timeout: Positive = 30
 
 
+class WebSection(_Section):
+    admin_token: str = ""
+    session_secret: str = ""
+
+
 class SettingsFile(_Section):
     """policywatch.toml as written: unknown sections and options are mistakes, not ignored."""
 
@@ -106,6 +114,7 @@ class SettingsFile(_Section):
     report: ReportSection = Field(default_factory=ReportSection)
     crawl: CrawlSection = Field(default_factory=CrawlSection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
+    web: WebSection = Field(default_factory=WebSection)
     subscribers: tuple[Subscriber, ...] = ()
 
     def settings(self) -> Settings:
@@ -118,4 +127,6 @@ class SettingsFile(_Section):
             alert_max_tries=self.alerts.max_tries,
             alert_timeout=self.alerts.timeout,
             subscribers=self.subscribers,
+            web_admin_token=self.web.admin_token,
+            web_session_secret=self.web.session_secret,
         )

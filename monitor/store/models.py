@@ -62,6 +62,9 @@ class Source(Base):
     failing_reason: Mapped[str] = mapped_column(Text, default="")
     failing_run_id: Mapped[int | None] = mapped_column(Integer)
     good_links: Mapped[int] = mapped_column(Integer, default=0)
+    # Paused by an operator (web app): runs skip the source, saying so, until it is resumed.
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     policies: Mapped[list[Policy]] = relationship(back_populates="source")
 

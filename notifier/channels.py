@@ -1,108 +1,161 @@
-"""What each kind of apprise URL gets: a message form and its size limit.
+"""Channels: one small class per kind of receiver, registered by name (as urlwatch registers its
+reporters). A channel says which apprise URL schemes it serves, how a message is written for it
+(template, how a change is marked, body format) and what it hands the apprise plugin besides the
+text (an email's text part, the de-duplication key where a program can read it). A new channel is a
+subclass anywhere: defining it registers it, and `channel_for(url)` finds it by the URL's scheme.
 
-WeCom group robots take markdown up to 4096 bytes; apprise's bundled `wecombot://` plugin sends plain
-text cut at 2048 characters, so a subclass that posts `msgtype: markdown` replaces it for the
-`wecombot` schema (registered through apprise's own plugin manager, so it is still an apprise URL).
-Email gets the plain-text part we rendered (apprise would derive it from the HTML, gluing deleted
-and inserted text together). The robot URLs people copy from WeCom, DingTalk and Feishu are
-accepted and read as the robot channels they are.
+The robot URLs people copy from WeCom, DingTalk and Feishu are accepted and read as the robot
+channels they are.
 """
 
 from __future__ import annotations
 
-import contextvars
-import logging
-import os
 import re
-from json import dumps
-from typing import Any
+from typing import Any, ClassVar
 
-import apprise
-import apprise.plugins.email.base as apprise_email
-import requests
 from apprise.manager_plugins import NotificationManager
 from apprise.plugins.custom_form import NotifyForm
 from apprise.plugins.custom_json import NotifyJSON
 from apprise.plugins.custom_xml import NotifyXML
 from apprise.plugins.email import NotifyEmail
-from apprise.plugins.wecombot import NotifyWeComBot
 
-WECOM_MARKDOWN_LIMIT = 4096  # bytes, the group robot API's limit for markdown content
+from notifier.apprise_plugins import WECOM_MARKDOWN_LIMIT, NotifyEmailWithText, NotifyWeComBotMarkdown
+from notifier.compose import Composition
+from notifier.marks import RENDERERS
+from notifier.templating import Message, fit_bytes, render_template
 
-
-class NotifyWeComBotMarkdown(NotifyWeComBot):
-    service_name = "WeCom Bot (markdown)"
-    body_maxlen = WECOM_MARKDOWN_LIMIT
-    # The body already opens with what happened; a title would be glued on top of it by apprise.
-    title_maxlen = 250
-    # $POLICYWATCH_WECOM_URL points robots at a relay (or a test's local receiver).
-    notify_url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}"
-
-    def __init__(self, key: str, **kwargs: Any) -> None:
-        super().__init__(key, **kwargs)
-        self.api_url = os.environ.get("POLICYWATCH_WECOM_URL", self.notify_url).format(key=self.key)
-
-    def send(self, body: str, title: str = "", notify_type: Any = None, **kwargs: Any) -> bool:
-        payload = {"msgtype": "markdown", "markdown": {"content": body}}
-        self.throttle()
-        try:
-            response = requests.post(
-                self.api_url,
-                data=dumps(payload, ensure_ascii=False).encode("utf-8"),
-                headers={"User-Agent": self.app_id, "Content-Type": "application/json; charset=utf-8"},
-                verify=self.verify_certificate,
-                timeout=self.request_timeout,
-            )
-        except requests.RequestException as exc:
-            self.logger.warning("WeCom robot unreachable: %s", type(exc).__name__)
-            return False
-        if response.status_code != requests.codes.ok:
-            self.logger.warning("WeCom robot answered HTTP %s", response.status_code)
-            return False
-        try:
-            errcode = response.json().get("errcode", 0)
-        except ValueError:
-            errcode = 0
-        if errcode:
-            self.logger.warning("WeCom robot refused the message: errcode=%s", errcode)
-            return False
-        return True
-
-
-_TEXT_PART: contextvars.ContextVar[str] = contextvars.ContextVar("policywatch_text_part", default="")
-_apprise_convert = apprise_email.convert_between
-
-
-def _convert_keeping_our_text_part(from_format: Any, to_format: Any, content: str) -> str:
-    text = _TEXT_PART.get()
-    if text and from_format == apprise.NotifyFormat.HTML and to_format == apprise.NotifyFormat.TEXT:
-        return text
-    return str(_apprise_convert(from_format, to_format, content))
-
-
-class NotifyEmailWithText(NotifyEmail):
-    """apprise's email, whose text/plain part is `text_part` when one is given."""
-
-    text_part = ""
-
-    def send(self, body: str, title: str = "", *args: Any, **kwargs: Any) -> bool:
-        token = _TEXT_PART.set(self.text_part)
-        try:
-            return bool(super().send(body, title, *args, **kwargs))
-        finally:
-            _TEXT_PART.reset(token)
-
-
-# apprise builds the text part inside a static helper; this is its one seam for a text of our own.
-apprise_email.convert_between = _convert_keeping_our_text_part
-NotificationManager().add(NotifyWeComBotMarkdown, schemas="wecombot", force=True)
-NotificationManager().add(NotifyEmailWithText, schemas=("mailto", "mailtos"), force=True)
-# apprise's DEBUG lines print endpoint URLs with their keys in them; never let them reach our logs.
-logging.getLogger("apprise").setLevel(logging.INFO)
+__all__ = [
+    "CHANNELS",
+    "KEY_FIELD",
+    "KEY_HEADER",
+    "WECOM_MARKDOWN_LIMIT",
+    "Channel",
+    "NotifyWeComBotMarkdown",
+    "channel_for",
+    "channel_kind",
+    "channel_named",
+    "register",
+    "robot_url",
+]
 
 KEY_HEADER = "X-Policywatch-Key"
 KEY_FIELD = "policywatch_key"
-MARKDOWN_SCHEMES = ("dingtalk", "feishu", "lark", "json", "form", "xml", "matrix", "slack", "discord", "tgram")
+CHANNELS: dict[str, type[Channel]] = {}  # name → channel class
+_BY_SCHEME: dict[str, str] = {}  # apprise scheme → channel name
+DEFAULT_CHANNEL = "text"
+
+
+class Channel:
+    """Plain text through any apprise URL no other channel claims. Subclasses set `name` (which
+    registers them), `schemes`, and override what differs."""
+
+    name: ClassVar[str] = ""
+    schemes: ClassVar[tuple[str, ...]] = ()
+    plugin: ClassVar[type | None] = None  # an apprise plugin of our own for these schemes
+    template: ClassVar[str] = "alert.txt.j2"
+    marks: ClassVar[str] = "text"  # how a change is marked (notifier.marks.RENDERERS)
+    body_format: ClassVar[str] = "text"  # html, markdown or text, as apprise is told
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            register(cls)
+
+    def render(self, comp: Composition, key: str = "") -> Message:
+        return Message(
+            comp.title, render_template(self.template, comp, RENDERERS[self.marks]), self.body_format, "", key
+        )
+
+    def prepare(self, plugin: Any, message: Message) -> None:
+        """Hand one message's extras to the apprise plugin instance (nothing by default)."""
+
+
+def register(cls: type[Channel]) -> type[Channel]:
+    """Make a channel known by its name and schemes (a later class of the same name replaces it)."""
+    CHANNELS[cls.name] = cls
+    for scheme in cls.schemes:
+        _BY_SCHEME[scheme] = cls.name
+    if cls.plugin is not None and cls.schemes:
+        NotificationManager().add(cls.plugin, schemas=cls.schemes, force=True)
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Forget a channel (tests that define one clean up with this)."""
+    cls = CHANNELS.pop(name, None)
+    for scheme in cls.schemes if cls else ():
+        _BY_SCHEME.pop(scheme, None)
+        if cls is not None and cls.plugin is not None:
+            NotificationManager().remove(scheme)
+
+
+class TextChannel(Channel):
+    name = "text"
+
+
+class MarkdownChannel(Channel):
+    """Chat robots that read markdown."""
+
+    name = "markdown"
+    schemes = ("dingtalk", "feishu", "lark", "matrix", "slack", "discord", "tgram")
+    template = "alert.md.j2"
+    marks = "markdown"
+    body_format = "markdown"
+
+
+class WebhookChannel(MarkdownChannel):
+    """json:// form:// xml:// webhooks: markdown, and the de-duplication key in a header (and a
+    JSON field) where the receiving program reads it."""
+
+    name = "webhook"
+    schemes = ("json", "jsons", "form", "forms", "xml", "xmls")
+
+    def prepare(self, plugin: Any, message: Message) -> None:
+        if message.key and isinstance(plugin, NotifyJSON | NotifyForm | NotifyXML):
+            plugin.headers[KEY_HEADER] = message.key
+        if message.key and isinstance(plugin, NotifyJSON):
+            plugin.payload_extras[KEY_FIELD] = message.key
+
+
+class WeComChannel(Channel):
+    """WeCom group robots: `msgtype: markdown` within the robot's 4096 bytes."""
+
+    name = "wecom"
+    schemes = ("wecombot",)
+    plugin = NotifyWeComBotMarkdown
+    template = "alert.md.j2"
+    marks = "wecom"
+    body_format = "markdown"
+
+    def render(self, comp: Composition, key: str = "") -> Message:
+        mark = RENDERERS[self.marks]
+        body = render_template(self.template, comp, mark)
+        body = fit_bytes(
+            body, WECOM_MARKDOWN_LIMIT, lambda: render_template(self.template, comp, mark, compact=True), comp
+        )
+        return Message(comp.title, body, self.body_format, "", key)
+
+
+class EmailChannel(Channel):
+    """HTML with our own plain-text part; the key in a header."""
+
+    name = "email"
+    schemes = ("mailto", "mailtos")
+    plugin = NotifyEmailWithText
+    template = "email.html.j2"
+    body_format = "html"
+
+    def render(self, comp: Composition, key: str = "") -> Message:
+        html = render_template(self.template, comp, RENDERERS[self.marks])
+        return Message(comp.title, html, "html", render_template("alert.txt.j2", comp, RENDERERS["text"]), key)
+
+    def prepare(self, plugin: Any, message: Message) -> None:
+        if isinstance(plugin, NotifyEmailWithText):
+            plugin.text_part = message.text
+        if message.key and isinstance(plugin, NotifyEmail):
+            plugin.headers[KEY_HEADER] = message.key
+
+
 # The webhook addresses the robots' settings pages show, and the apprise URL each one is.
 _ROBOT_URLS = (
     (re.compile(r"^https?://qyapi\.weixin\.qq\.com/cgi-bin/webhook/send/?\?key=([^&#\s]+)$", re.I), "wecombot://{}"),
@@ -125,22 +178,16 @@ def robot_url(url: str) -> str:
 
 
 def channel_kind(url: str) -> str:
-    """email (HTML + text), wecom (markdown ≤ 4096 bytes), markdown, or text."""
+    """The name of the channel that serves this URL (by its scheme; `text` when none claims it)."""
     scheme = robot_url(url).split("://", 1)[0].lower()
-    if scheme in ("mailto", "mailtos"):
-        return "email"
-    if scheme == "wecombot":
-        return "wecom"
-    return "markdown" if scheme in MARKDOWN_SCHEMES else "text"
+    return _BY_SCHEME.get(scheme, DEFAULT_CHANNEL)
 
 
-def prepare(plugin: Any, text_part: str, key: str) -> None:
-    """Hand one message's extras to an apprise plugin instance: the email's text part, and the
-    de-duplication key where a receiving program can read it (a header, a JSON field) rather than
-    in the text people read."""
-    if isinstance(plugin, NotifyEmailWithText):
-        plugin.text_part = text_part
-    if key and isinstance(plugin, NotifyEmail | NotifyJSON | NotifyForm | NotifyXML):
-        plugin.headers[KEY_HEADER] = key
-    if key and isinstance(plugin, NotifyJSON):
-        plugin.payload_extras[KEY_FIELD] = key
+def channel_for(url: str) -> Channel:
+    return CHANNELS[channel_kind(url)]()
+
+
+def channel_named(name: str) -> Channel:
+    if name not in CHANNELS:
+        raise ValueError(f"no channel named '{name}'; known: {', '.join(sorted(CHANNELS))}")
+    return CHANNELS[name]()

@@ -25,8 +25,9 @@ from monitor.config import ConfigError, Settings, Subscriber, expand_env
 from monitor.events import QUIET_EVENTS
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event
-from notifier.channels import channel_kind, prepare, robot_url
-from notifier.render import alert_key, render
+from notifier.channels import channel_for, robot_url
+from notifier.compose import compose
+from notifier.render import alert_key
 from notifier.secrets import mask_url, register, scrub, secrets_in
 
 log = logging.getLogger("policywatch.notify")
@@ -63,11 +64,12 @@ def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Seq
     contains UNKNOWN means the receiver did not answer in time and may have the message."""
     register(s for u in all_urls for s in secrets_in(u))  # whatever logs them from here on is masked
     url = robot_url(url)
-    message = render(alerts, channel_kind(url), base_url)
+    channel = channel_for(url)
+    message = channel.render(compose([a.event for a in alerts], base_url), alert_key(alerts))
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return f"{mask_url(url)}: not a valid apprise URL"
-    prepare(plugin, message.text, message.key)
+    channel.prepare(plugin, message)
     if "rto=" not in url:  # apprise waits 4 s for an answer: slow robots got every alert twice
         plugin.socket_read_timeout = timeout
     notifier = apprise.Apprise()

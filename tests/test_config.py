@@ -84,7 +84,7 @@ def test_settings_mistakes_each_on_their_line() -> None:
     text = (
         "[alerts]\nmax_tries = true\ntimeout = 0\n\n[report]\nbase_url = 'reports here'\n\n[nosuch]\nx = 1\n"
         '\n[[subscribers]]\nname = "a"\nurls = ["json://x"]\n\n[[subscribers]]\nname = "a"\nurls = "json://y"\n'
-        'min_importance = "urgent"\n'
+        'min_importance = "urgent"\npaused = 1\n'
     )
     with pytest.raises(ConfigError) as caught:
         parse_settings(text, "pw.toml")
@@ -93,8 +93,9 @@ def test_settings_mistakes_each_on_their_line() -> None:
             "pw.toml:2: [alerts] 'max_tries' must be a whole number, not True",
             "pw.toml:3: [alerts] 'timeout' must be a positive whole number, not 0",
             "pw.toml:6: [report] 'reports here' is not an http(s):// or file:// URL",
-            "pw.toml:8: unknown section [nosuch]; known: database, report, crawl, alerts, subscribers",
+            "pw.toml:8: unknown section [nosuch]; known: database, report, crawl, alerts, web, subscribers",
             "pw.toml:18: [[subscribers]] #2: 'min_importance' must be one of 'low', 'medium' or 'high', not 'urgent'",
+            "pw.toml:19: [[subscribers]] #2: 'paused' must be true or false, not 1",
         ]
     )
     twice = '[[subscribers]]\nname = "a"\nurls = ["json://x"]\n\n[[subscribers]]\nname = "a"\nurls = "json://y"\n'

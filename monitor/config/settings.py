@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from monitor.config.types import ChannelUrls, FilterWords, Name, PageUrl, Positive, Text
+from monitor.config.types import ChannelUrls, FilterWords, Flag, Name, PageUrl, Positive, Text
 from monitor.vocab import POLICY_EVENTS, SOURCE_EVENTS, SUBSCRIBABLE_EVENTS, DeliveryMode, Importance
 
 # Plain strings (the file's and the database's words), read from the one vocabulary (monitor/vocab.py).
@@ -55,7 +55,7 @@ class Subscriber(BaseModel):
     keywords: FilterWords = ()
     min_importance: MinImportance = "low"
     mode: DeliveryMode = "immediate"  # immediate: one message per event; digest: one per run
-    paused: bool = False  # kept in the file, sent nothing until resumed (the web app's subscribers page)
+    paused: Flag = False  # kept in the file, sent nothing until resumed (the web app's subscribers page)
 
     def __init__(self, *args: Any, **data: Any) -> None:
         data.update(zip(("name", "urls"), args, strict=False))

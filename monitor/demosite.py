@@ -97,6 +97,8 @@ def _policies(revision: int) -> list[DemoPolicy]:
         base = seeds[new["based_on"]]
         tail = new["replace_tail"]
         body = base["body"].replace(base["title"], new["title"], 1).replace(tail["old"], tail["new"])
+        if new.get("replace_body"):
+            body = body.replace(new["replace_body"]["old"], new["replace_body"]["new"])
         out.append(
             DemoPolicy(
                 new["id"],

@@ -51,8 +51,12 @@ class Repealer:
     url: str
 
 
-def new_policy(policy_id: int, lc: Lifecycle) -> EventSpec:
-    return EventSpec(EventType.NEW_POLICY, f"new_policy:{policy_id}", {"lifecycle": lc.to_json()})
+def new_policy(policy_id: int, lc: Lifecycle, replaced: Sequence[Mapping[str, Any]] = ()) -> EventSpec:
+    """`replaced`: the stored policies it repeals or revises, each with the facts that changed against it."""
+    details: dict[str, Any] = {"lifecycle": lc.to_json()}
+    if replaced:
+        details["replaced"] = list(replaced)
+    return EventSpec(EventType.NEW_POLICY, f"new_policy:{policy_id}", details)
 
 
 def version_events(

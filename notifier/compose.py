@@ -116,6 +116,23 @@ def _fact_lines(diff: dict[str, Any], shown: set[str]) -> list[Line]:
     return [_line("", f["summary"]) for f in diff.get("facts", [])[:MAX_FACTS] if f.get("where") not in shown]
 
 
+def _replaced_lines(details: dict[str, Any]) -> list[Line]:
+    """A revision's most important changes against the policy it replaces (monitor.replaced)."""
+    lines = []
+    for old in details.get("replaced") or []:
+        if not old.get("facts"):
+            continue
+        lines.append(_line("", f"与被替代的《{old.get('title', '')}》相比:"))
+        for fact in old["facts"]:
+            old_value = "" if fact.get("old") in (None, "", "(无)") else one_line(fact["old"])
+            if fact.get("new"):
+                parts: Parts = (("equal", ""), ("delete", old_value), ("insert", one_line(fact["new"])))
+                lines.append(Line(one_line(fact.get("where", "")), parts))
+            else:
+                lines.append(_line("", fact.get("summary", "")))
+    return lines
+
+
 def _lines(event: Event, details: dict[str, Any]) -> tuple[list[Line], list[Line]]:
     """(full lines, compact lines) for one event."""
     kind = event.type
@@ -138,6 +155,7 @@ def _lines(event: Event, details: dict[str, Any]) -> tuple[list[Line], list[Line
             number = f"({repeal['doc_number']})" if repeal.get("doc_number") else ""
             verb = "修改" if repeal.get("kind") == "revise" else "废止"
             lines.append(_line(verb, f"《{repeal.get('title', '')}》{number}"))
+        lines += _replaced_lines(details)
         return lines, lines
     if kind == "repealed":
         by = details.get("repealed_by") or {}

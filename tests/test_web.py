@@ -178,3 +178,37 @@ def test_times_are_shown_in_shanghai_with_the_zone() -> None:
     assert iso_time(moment) == "2026-02-01T01:30:00+08:00"
     assert iso_time(moment.replace(tzinfo=None) + timedelta(0)) == "2026-02-01T01:30:00+08:00"
     assert date.fromisoformat(iso_time(moment)[:10]) == date(2026, 2, 1)  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_revision_against_the_policy_it_replaces(client: TestClient, demo) -> None:  # type: ignore[no-untyped-def]
+    db, expected = demo
+    with db.session() as s:
+        new = s.scalar(select(Policy).where(Policy.title == expected["new_policy"]))
+        assert new is not None
+        path = policy_path(new)
+    section = _page(client.get(path)).get_element_by_id("replaced-1")
+    assert section.findtext("h2") is not None and f"与被替代的《{expected['repealed']}》相比" in section.text_content()
+    facts = section.cssselect("ul.key-facts li")
+    assert "金额变化" in facts[0].text_content()
+    assert [d.text_content() for d in facts[0].cssselect("del")] == ["最高不超过500万元"]
+    assert [i.text_content() for i in facts[0].cssselect("ins")] == ["最高不超过800万元"]
+    assert [d.text_content() for d in section.cssselect(".clause .inline del")] == ["500"]
+    assert next(i.text_content() for i in section.cssselect(".clause .inline ins")) == "800"
+
+
+@pytest.mark.slow
+def test_new_policy_alert_carries_the_facts_changed_against_the_replaced_policy(demo) -> None:  # type: ignore[no-untyped-def]
+    from monitor.store.models import Event
+    from notifier.compose import compose
+    from notifier.render import render_composition
+
+    db, expected = demo
+    with db.session() as s:
+        event = s.scalars(select(Event).where(Event.type == "new_policy")).one()
+        replaced = event.details["replaced"]
+        text = render_composition(compose([event], ""), "text").body
+    assert [r["title"] for r in replaced] == [expected["repealed"]]
+    assert 1 <= len(replaced[0]["facts"]) <= 3 and replaced[0]["facts"][0]["kind"] == "amount_changed"
+    assert f"与被替代的《{expected['repealed']}》相比:" in text
+    assert "二、 (三): [-最高不超过500万元-]{+最高不超过800万元+}" in text

@@ -22,6 +22,7 @@ from monitor.ingest.identity import mirror, moved
 from monitor.ingest.repeals import link_repeals, match_pending_links
 from monitor.lifecycle import Lifecycle, lifecycle_from_json
 from monitor.normalise import Document, document_from_json, document_to_json
+from monitor.replaced import replaced_for_alert, replaced_targets
 from monitor.status import latest_version
 from monitor.store.models import Policy, Source, Version
 from monitor.suspect import suspect_change
@@ -115,7 +116,8 @@ def _record_version(
     if code_only is not None:
         record_correction(session, policy, version, code_only, run_id=unit.run_id, now=unit.now())
     elif not quiet and previous is None:
-        unit._event(session, policy, rules.new_policy(policy.id, lc), version)
+        replaced = replaced_for_alert(replaced_targets(session, policy, lc.repeals), doc) if lc.repeals else []
+        unit._event(session, policy, rules.new_policy(policy.id, lc, replaced), version)
     elif not quiet and previous is not None:
         diff = diff_documents(document_from_json(previous.document), doc)
         old_lc = lifecycle_from_json(previous.lifecycle)

@@ -3,6 +3,7 @@ every version, and the diff between any two versions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,7 +11,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.diff import DocumentDiff, diff_documents
+from monitor import replaced
+from monitor.diff import DocumentDiff, Fact, diff_documents
 from monitor.normalise import document_from_json
 from monitor.store.models import Event, Policy, RepealLink, Version
 from monitor.web.app import page, session
@@ -50,11 +52,32 @@ def repeal_graph(s: Session, policy: Policy) -> dict[str, list[RepealLink]]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """This policy's text against one it repeals or revises (their latest versions)."""
+
+    link: RepealLink
+    diff: DocumentDiff
+    facts: list[Fact]
+
+
+def replaced_diffs(policy: Policy, links: list[RepealLink], latest: Version | None) -> list[Replaced]:
+    out = []
+    for link in links:
+        old = replaced.latest(link.target_policy) if link.target_policy else None
+        if old is None or latest is None:
+            continue
+        diff = replaced.compare(old, document_from_json(latest.document))
+        out.append(Replaced(link, diff, replaced.key_facts(diff.facts)))
+    return out
+
+
 def policy_context(s: Session, policy: Policy, raw_from: str = "", raw_to: str = "") -> dict[str, Any]:
     versions = versions_of(s, policy)
     chosen = _chosen(versions, raw_from, raw_to)
     latest = versions[-1] if versions else None
     events = list(s.scalars(select(Event).where(Event.policy_id == policy.id).order_by(Event.id)))
+    graph = repeal_graph(s, policy)
     return {
         "policy": policy,
         "facts": lifecycle_rows(policy, latest),
@@ -64,7 +87,8 @@ def policy_context(s: Session, policy: Policy, raw_from: str = "", raw_to: str =
         "diff": version_diff(*chosen) if chosen else None,
         "events": events,
         "policy_path": policy_path,
-        **repeal_graph(s, policy),
+        "replaced": replaced_diffs(policy, graph["repeals"], latest),
+        **graph,
     }
 
 

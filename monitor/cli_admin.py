@@ -43,8 +43,8 @@ def config_group() -> None:
 )
 def config_check(config_file: str | None, sources_file: str | None) -> None:
     """Validate the config (and sources) file; every mistake is printed with its line. Exit 2 on any."""
-    from monitor.config import ConfigError, check_settings, expand_env, load_sources
-    from notifier.urlcheck import apprise_problem
+    from monitor.config import ConfigError, check_settings, load_sources
+    from notifier.urlcheck import subscriber_url_problems
 
     problems: list[str] = []
     path = config_path(config_file)
@@ -58,15 +58,8 @@ def config_check(config_file: str | None, sources_file: str | None) -> None:
         else:
             settings, errors = check_settings(text, str(path))
             problems += errors
-            for sub in settings.subscribers if settings else ():
-                for url in sub.urls:
-                    try:
-                        expand_env(url)
-                    except ConfigError as exc:
-                        problems.append(f"{path}: subscriber '{sub.name}' ({mask_url(url)}): {exc}")
-                    problem = apprise_problem(url, os.environ)
-                    if problem:
-                        problems.append(f"{path}: subscriber '{sub.name}' ({mask_url(url)}): {problem}")
+            if settings is not None:
+                problems += subscriber_url_problems(settings, text, str(path), os.environ)
     sources = sources_path(sources_file)  # the file `run` and `schedule` would read
     try:
         console.print(f"{sources}: {len(load_sources(sources))} source(s)")

@@ -10,8 +10,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import apprise
 
+from monitor.config import ConfigError, Settings, expand_env
+from monitor.config.lines import TomlLines
 from notifier.channels import robot_url
-from notifier.secrets import scrub
+from notifier.secrets import mask_url, scrub
 
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -63,3 +65,22 @@ def apprise_problem(url: str, env: Mapping[str, str]) -> str:
         scheme = expanded.split("://", 1)[0]
         return f"apprise cannot send to this URL (unknown scheme '{scheme}://' or a required part missing){f': {said}' if said else ''}"
     return f"apprise: {said}" if said else ""
+
+
+def subscriber_url_problems(settings: Settings, text: str, filename: str, env: Mapping[str, str]) -> list[str]:
+    """`config check`: every subscriber URL apprise cannot send to, or whose ${VAR} is not set, as
+    "file:line: …" (the line of its `urls`), secrets masked."""
+    lines = TomlLines(text)
+    problems = []
+    for i, sub in enumerate(settings.subscribers):
+        line = lines.line(("subscribers", i, "urls"))
+        where = f"{filename}:{line}" if line else filename
+        for url in sub.urls:
+            try:
+                expand_env(url, env)
+            except ConfigError as exc:
+                problems.append(f"{where}: subscriber '{sub.name}' ({mask_url(url)}): {exc}")
+            problem = apprise_problem(url, env)
+            if problem:
+                problems.append(f"{where}: subscriber '{sub.name}' ({mask_url(url)}): {problem}")
+    return problems

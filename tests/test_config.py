@@ -128,7 +128,7 @@ def test_config_check_finds_what_run_and_schedule_would_fail_on(
     lines = done.stderr.splitlines()
     for where, what in ((3, "every night"), (4, "download_delay"), (5, "max_list_pages")):
         assert any(f"seeds/sources.yaml:{where}: source 'a': " in line and what in line for line in lines), lines
-    assert "nosuchscheme://" in done.stderr and "hunter2secret" not in done.output
+    assert "policywatch.toml:3: subscriber 'a' (nosuchscheme://" in done.stderr and "hunter2secret" not in done.output
     assert "Traceback" not in done.output and "configuration OK" not in done.output
 
 
@@ -165,3 +165,18 @@ def test_reading_commands_use_the_database_and_report_dir_of_the_config(
     assert '"text_changed"' in pw("events", "--json", "--config", str(config)).stdout
     (work / "policywatch.toml").write_text(config.read_text())  # found in the working directory
     assert "新增的一句" in pw("diff", "1").stdout and not (work / "policywatch.db").exists()
+
+
+def test_the_shipped_example_config_and_catalogue_pass_config_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(__file__).resolve().parent.parent
+    for var in ("SMTP_USER", "SMTP_PASSWORD", "WECOM_ROBOT_KEY", "OPS_ROBOT_KEY"):
+        monkeypatch.setenv(var, "placeholder0123456789")
+    done = pw(
+        "config",
+        "check",
+        "--config",
+        str(root / "policywatch.example.toml"),
+        "--sources",
+        str(root / "seeds" / "sources.yaml"),
+    )
+    assert done.exit_code == 0 and "configuration OK" in done.stdout, done.output

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.store.packing import unpack_text
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -54,6 +56,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+    # Versions' texts are stored compressed on SQLite (monitor.store.packing): SQL reads them with this.
+    dbapi_connection.create_function("pw_unpack", 1, unpack_text, deterministic=True)
 
 
 def _json_utf8(value: object) -> str:

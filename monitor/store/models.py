@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from monitor.store.packing import PackedText, pack_document, unpack_document
 from monitor.titlekey import title_keys
 
 
@@ -170,8 +171,10 @@ class Version(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     content_hash: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)  # canonical normalised text
-    document: Mapped[dict[str, Any]] = mapped_column("document_z", CompressedJSON)  # title, meta, clauses
+    # The canonical normalised text, and the document (title, meta, clauses) read from it; both
+    # stored compactly (monitor.store.packing): `document` is a property over `stored_document`.
+    text: Mapped[str] = mapped_column(PackedText)
+    stored_document: Mapped[dict[str, Any]] = mapped_column("document_z", CompressedJSON)
     lifecycle: Mapped[dict[str, Any]] = mapped_column(JSON)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)  # raw meta tags + info block
     http_status: Mapped[int] = mapped_column(Integer)
@@ -187,6 +190,17 @@ class Version(Base):
     inputs: Mapped[dict[str, Any] | None] = mapped_column("inputs_z", CompressedJSON)
 
     policy: Mapped[Policy] = relationship(back_populates="versions")
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """Title, meta and clauses ([label, kind, path, text]) as stored by the ingest."""
+        return unpack_document(self.stored_document, self.text)  # type: ignore[return-value]
+
+    @document.setter
+    def document(self, value: dict[str, Any]) -> None:
+        # Set the text first (as the constructor's keyword order and correct.py do): the clause
+        # texts are then kept only in it; a document set without its text is stored whole.
+        self.stored_document = pack_document(value, self.text)  # type: ignore[assignment]
 
     @property
     def raw_html(self) -> bytes:

@@ -1,0 +1,107 @@
+"""A stored version is compact (issue #16: ≤ 12 KB per version) and reads back exactly: the text
+compressed on SQLite (PostgreSQL's TOAST compresses it there), the document without the clause
+texts its text already holds, SQL comparisons on the text still working; migration 0014 packs rows
+written before it and its downgrade restores them byte for byte. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import UTC, datetime
+
+from alembic import command
+from sqlalchemy import func, select, text
+
+from monitor.normalise import document_to_json, normalise
+from monitor.store.db import Database, alembic_config
+from monitor.store.models import Policy, Source, Version
+
+BLOCKS = [
+    "为加快世界领先科技园区建设,特制定本措施。",
+    "一、支持创新平台",
+    "1.最高给予3000万元资金支持。",
+    "2.支持组建创新联合体,开展联合攻关。",
+    "二、附则",
+    "本措施自印发之日起施行,有效期三年。",
+]
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+def _version(session: object, text_: str, document: dict[str, object], url: str = "http://127.0.0.1:9/p.html") -> None:
+    policy = Policy(source=Source(name=url), url=url, title="测试措施", first_seen=NOW, last_seen=NOW)
+    session.add(policy)  # type: ignore[attr-defined]
+    session.add(  # type: ignore[attr-defined]
+        Version(
+            policy=policy,
+            seq=1,
+            fetched_at=NOW,
+            content_hash="h",
+            title="测试措施",
+            text=text_,
+            document=document,
+            lifecycle={},
+            fields={},
+            http_status=200,
+            raw_html_z=b"",
+        )
+    )
+
+
+def _raw(db: Database) -> tuple[object, dict[str, object]]:
+    with db.engine.connect() as conn:
+        stored, blob = conn.execute(text("SELECT text, document_z FROM versions")).one()
+    return stored, json.loads(zlib.decompress(blob))
+
+
+def test_a_version_reads_back_exactly_and_its_text_is_not_stored_twice(db: Database) -> None:
+    doc = normalise("测试措施", BLOCKS, {"发文字号": "京测发〔2025〕1号"})
+    with db.session() as s:
+        _version(s, doc.text, document_to_json(doc))
+    with db.session() as s:
+        version = s.scalar(select(Version))
+        assert version is not None
+        assert version.text == doc.text and version.document == document_to_json(doc)
+        # SQL still compares the readable text (the web app's search, `status`'s queries).
+        assert s.scalar(select(func.count()).where(Version.text.ilike("%3000万元%"))) == 1
+        assert s.scalar(select(func.count()).where(Version.text.contains("不存在的词"))) == 0
+        assert s.scalar(select(Version.text)) == doc.text
+    stored, document = _raw(db)
+    assert "clauses" not in document and len(document["outline"]) == len(doc.clauses)  # type: ignore[arg-type]
+    assert all("3000万元" not in str(part) for part in document["outline"])  # type: ignore[union-attr]
+    if db.engine.dialect.name == "sqlite":
+        assert isinstance(stored, bytes) and len(stored) < len(doc.text.encode("utf-8"))
+    else:
+        assert stored == doc.text  # plain, compressed by TOAST and searchable by ILIKE
+
+
+def test_a_document_its_text_does_not_spell_out_is_stored_whole(db: Database) -> None:
+    doc = normalise("测试措施", BLOCKS)
+    whole = document_to_json(doc)
+    other_text = doc.text.replace("3000万元", "2000万元")  # the clauses no longer are the text's lines
+    with db.session() as s:
+        _version(s, other_text, whole)
+    with db.session() as s:
+        version = s.scalar(select(Version))
+        assert version is not None and version.document == whole and version.text == other_text
+    assert _raw(db)[1] == whole
+
+
+def test_migration_0014_packs_rows_stored_before_it_and_downgrade_restores_them(db_url: str) -> None:
+    doc = normalise("测试措施", BLOCKS, {"发文机关": "北京市测试局"})
+    whole = document_to_json(doc)
+    db = Database(db_url)
+    command.upgrade(alembic_config(db_url), "0013")
+    with db.session() as s:
+        _version(s, doc.text, whole)
+    plain = json.dumps(whole, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    with db.engine.begin() as conn:  # as 0013 stored it: plain text, the whole document
+        conn.execute(text("UPDATE versions SET text = :t, document_z = :z"), {"t": doc.text, "z": zlib.compress(plain)})
+    db.upgrade()
+    stored, document = _raw(db)
+    assert "outline" in document and (db.engine.dialect.name != "sqlite" or isinstance(stored, bytes))
+    with db.session() as s:
+        version = s.scalar(select(Version))
+        assert version is not None and version.text == doc.text and version.document == whole
+    command.downgrade(alembic_config(db_url), "0013")
+    assert _raw(db) == (doc.text, whole)
+    db.dispose()

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from difflib import SequenceMatcher
 
-from monitor.demosite import seed_policies
+from monitor.demo.site import seed_policies
 from monitor.diff import diff_documents
 from monitor.normalise import normalise
 

@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from monitor.config import Settings, SourceConfig
 from monitor.contracts import PageItem
-from monitor.demosite import DemoSite
+from monitor.demo.site import DemoSite
 from monitor.ingest import Ingestor
 from monitor.reprocess import reprocess
 from monitor.store.db import Database

@@ -11,7 +11,7 @@ import html
 import re
 from pathlib import Path
 
-from monitor.demosite import seed_policies
+from monitor.demo.site import seed_policies
 
 PER_LIST = 50
 _AMOUNT = re.compile(r"最高(\d+)万元")

@@ -298,10 +298,10 @@ def demo(workdir: str) -> None:
     """Run the whole path on a bundled offline site: serve revision 1, run, switch to revision 2,
     run again, and show what was detected."""
     from monitor.config import load_settings, parse_sources
-    from monitor.demosite import DemoServer
+    from monitor.demo.receiver import WebhookReceiver
+    from monitor.demo.site import DemoServer
+    from monitor.demo.smtpsink import SMTPSink
     from monitor.runner import run_once
-    from notifier.receiver import WebhookReceiver
-    from notifier.smtpsink import SMTPSink
 
     work = Path(workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from monitor.cli_ops import alerts_group, status_command
 from monitor.cli_read import READING_COMMANDS
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
 from monitor.vocab import SUBSCRIBABLE_EVENTS, DeliveryMode, Importance
-from notifier.secrets import mask_url
+from monitor.secrets import mask_url
 
 
 @click.group("config")

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from notifier.secrets import install_log_filter
+from monitor.secrets import install_log_filter
 
 
 class JsonFormatter(logging.Formatter):

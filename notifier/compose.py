@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from monitor.addresses import policy_page
 from monitor.diff import FACT_LABELS
 from monitor.events import EVENT_LABELS
-from monitor.report import policy_page
 from monitor.store.models import Event
 from notifier.marks import clip, one_line
 

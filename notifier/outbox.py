@@ -23,12 +23,12 @@ from sqlalchemy import and_, or_, select, update
 
 from monitor.config import ConfigError, Settings, Subscriber, expand_env
 from monitor.events import QUIET_EVENTS
+from monitor.secrets import mask_url, register, scrub, secrets_in
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event
 from notifier.channels import channel_for, robot_url
 from notifier.compose import compose
 from notifier.render import alert_key
-from notifier.secrets import mask_url, register, scrub, secrets_in
 
 log = logging.getLogger("policywatch.notify")
 

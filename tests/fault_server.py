@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from monitor.loopback import LoopbackServer, QuietHandler
+from monitor.demo.loopback import LoopbackServer, QuietHandler
 
 
 def chrome(title: str, body: str, charset: str = "utf-8") -> str:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from monitor.loopback import LoopbackServer, QuietHandler
+from monitor.demo.loopback import LoopbackServer, QuietHandler
 
 
 @dataclass

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from monitor.loopback import LoopbackServer, QuietHandler
+from monitor.demo.loopback import LoopbackServer, QuietHandler
 
 KEY = re.compile(r"pw-(?:digest-)?\d+-\d+(?:-\d+)?")
 # HTTP 200 answers that mean "refused", in each platform's own words.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.demosite import seed_policies
+from monitor.demo.site import seed_policies
 from monitor.normalise import Document, normalise
 
 

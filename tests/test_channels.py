@@ -14,7 +14,7 @@ from monitor.store.db import Database
 from notifier.channels import CHANNELS, Channel, channel_kind, unregister
 from notifier.compose import Composition
 from notifier.outbox import deliver_pending
-from notifier.receiver import WebhookReceiver
+from monitor.demo.receiver import WebhookReceiver
 from notifier.templating import Message
 from notifier.urlcheck import apprise_problem
 from tests.test_notify import _event

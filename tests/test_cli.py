@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from monitor.demosite import DemoSite
+from monitor.demo.site import DemoSite
 
 PW = [sys.executable, "-m", "monitor.cli"]
 

@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from monitor.cli import cli
 from monitor.config import Subscriber
+from monitor.demo.receiver import WebhookReceiver
+from monitor.demo.smtpsink import free_port
 from monitor.events import record_event
 from monitor.rules import EventSpec
 from monitor.store.db import Database, resolve_database_url
 from monitor.store.models import Alert, Policy, PolicyAlias, Run, Source
 from monitor.vocab import EventType
-from notifier.receiver import WebhookReceiver
-from notifier.smtpsink import free_port
 from tests.message_samples import AMOUNT_CLAUSE, AMOUNT_FACT
 
 LONG_TITLE = "北京市东城区推动数字经济产业高质量发展的若干措施(一个很长很长的标题,在管道里也不能被截断成几个字)"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from monitor.demosite import DemoServer
-from notifier.receiver import WebhookReceiver
+from monitor.demo.receiver import WebhookReceiver
+from monitor.demo.site import DemoServer
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
-from monitor.demosite import DemoServer
+from monitor.demo.receiver import WebhookReceiver
+from monitor.demo.site import DemoServer
 from monitor.runner import run_once
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Policy, Run
-from notifier.receiver import WebhookReceiver
 
 
 def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:

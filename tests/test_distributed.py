@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
-from monitor.demosite import DemoServer
+from monitor.demo.receiver import WebhookReceiver
+from monitor.demo.site import DemoServer
 from monitor.runner import RunResult, run_once
 from monitor.store.db import Database
 from monitor.store.models import Event
-from notifier.receiver import WebhookReceiver
 
 redis = pytest.importorskip("redis")
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.config import Settings, Subscriber
+from monitor.demo.smtpsink import free_port
 from monitor.store.db import Database
 from notifier.channels import NotifyWeComBotMarkdown
 from notifier.outbox import UNKNOWN, deliver_pending
-from notifier.smtpsink import free_port
 from tests.robot_receiver import RobotReceiver
 from tests.test_notify import _event, _statuses
 

@@ -14,10 +14,10 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from monitor.demo.smtpsink import SMTPSink
+from monitor.secrets import mask_url, scrub
 from monitor.store.db import Database
 from monitor.store.models import Alert
-from notifier.secrets import mask_url, scrub
-from notifier.smtpsink import SMTPSink
 from tests.fault_server import FaultSite, list_page, policy_page
 from tests.robot_receiver import RobotReceiver
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from monitor.config import Settings, SourceConfig, Subscriber
-from monitor.demosite import DemoSite
+from monitor.demo.site import DemoSite
 from monitor.health import NO_LINKS, HealthFacts, failing_reasons
 from monitor.ingest import Ingestor
 from monitor.store.db import Database

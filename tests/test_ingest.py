@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from monitor.config import Settings, SourceConfig, Subscriber
 from monitor.contracts import ListedLink, ListPageItem, PageItem
-from monitor.demosite import DemoSite
+from monitor.demo.site import DemoSite
 from monitor.ingest import Ingestor
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Policy, Run, Version

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from monitor.demosite import catalog, seed_policies
+from monitor.demo.site import catalog, seed_policies
 from monitor.lifecycle import (
     PRESUMED_RULE,
     DateRule,

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from monitor.demo.receiver import WebhookReceiver
+from monitor.demo.smtpsink import SMTPSink
 from monitor.store.models import Alert
 from notifier.channels import KEY_HEADER, NotifyWeComBotMarkdown, channel_kind, robot_url
 from notifier.marks import as_html, as_markdown, as_text, as_wecom
 from notifier.outbox import send_message
-from notifier.receiver import WebhookReceiver
-from notifier.smtpsink import SMTPSink
 from tests.message_samples import EVENT_TYPES, REPORT, alert_for, make_event, policy, sample_event
 
 GOLDEN = Path(__file__).parent / "golden" / "messages"

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from monitor.config import Settings, Subscriber
+from monitor.demo.receiver import WebhookReceiver
+from monitor.demo.smtpsink import SMTPSink, free_port
 from monitor.events import record_event
 from monitor.rules import EventSpec
 from monitor.store.db import Database
@@ -18,8 +20,6 @@ from monitor.store.models import Alert, Policy, Source
 from monitor.vocab import EventType
 from notifier.channels import WECOM_MARKDOWN_LIMIT, NotifyWeComBotMarkdown
 from notifier.outbox import CLAIM_LEASE, deliver_pending
-from notifier.receiver import WebhookReceiver
-from notifier.smtpsink import SMTPSink, free_port
 
 FACT = "二、 第五条: 最高1500万元 → 最高2000万元"
 

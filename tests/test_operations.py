@@ -18,11 +18,11 @@ from sqlalchemy import func, select, table
 
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
-from monitor.demosite import DemoServer
+from monitor.demo.receiver import WebhookReceiver
+from monitor.demo.site import DemoServer
 from monitor.runner import run_once
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Run, Version
-from notifier.receiver import WebhookReceiver
 
 PW = [sys.executable, "-m", "monitor.cli"]
 

@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 
 from monitor.config import Settings, SourceConfig
 from monitor.contracts import PageItem
-from monitor.demosite import seed_policies
+from monitor.demo.site import seed_policies
 from monitor.ingest import Ingestor
 from monitor.store.db import Database
 from monitor.store.models import Policy, RepealLink, Run, Source

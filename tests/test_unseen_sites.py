@@ -19,11 +19,11 @@ from sqlalchemy import select
 from crawler.recheck import cycle_slot
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
+from monitor.demo.receiver import WebhookReceiver
 from monitor.health import NO_LINKS
 from monitor.runner import RunResult, run_once
 from monitor.store.db import Database
 from monitor.store.models import Event, Policy, Source
-from notifier.receiver import WebhookReceiver
 from tests.fixture_server import Fixture, FixtureServer
 
 TODAY = date(2025, 6, 1)

@@ -23,6 +23,7 @@ import monitor.derive as derivation
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, SourceConfig, Subscriber, parse_sources
 from monitor.contracts import AttachmentFile, PageItem
+from monitor.demo.receiver import WebhookReceiver
 from monitor.derive import PageInputs, fact_changes, legacy_inputs
 from monitor.events import QUIET_EVENTS, record_event
 from monitor.ingest import Ingestor
@@ -31,8 +32,8 @@ from monitor.runner import RunResult, run_once
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Policy, Run, Version
 from monitor.vocab import EventType
+from monitor.demo.receiver import WebhookReceiver
 from notifier.matching import wants
-from notifier.receiver import WebhookReceiver
 from tests import older_code
 from tests.fixture_server import Fixture, FixtureServer
 from tests.test_fixture_sites import _docx, _html, _pdf

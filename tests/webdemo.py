@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, parse_sources
-from monitor.demosite import DemoServer
+from monitor.demo.site import DemoServer
 from monitor.runner import run_once
 from monitor.store.db import Database
 from monitor.web.app import create_app

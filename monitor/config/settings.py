@@ -54,7 +54,7 @@ class Subscriber(BaseModel):
     sources: FilterWords = ()
     keywords: FilterWords = ()
     min_importance: MinImportance = "low"
-    mode: DeliveryMode = "immediate"  # immediate: one message per event; digest: one per run
+    mode: ModeName = "immediate"  # immediate: one message per event; digest: one per run
     paused: Flag = False  # kept in the file, sent nothing until resumed (the web app's subscribers page)
 
     def __init__(self, *args: Any, **data: Any) -> None:

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.addresses import policy_page
 from monitor.diff import DocumentDiff, diff_documents
 from monitor.events import EVENT_LABELS
 from monitor.ingest.stats import SourceStats, run_troubles
@@ -30,11 +31,6 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 _ENV.globals["EVENT_LABELS"] = EVENT_LABELS
-
-
-def policy_page(policy_id: int) -> str:
-    """The report file of one policy; alerts link to it under the published base URL."""
-    return f"policy-{policy_id}.html"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from monitor.subscriber_edit import (
 )
 from monitor.web.app import page, state
 from monitor.web.auth import require_admin
-from notifier.secrets import mask_url
+from monitor.secrets import mask_url
 
 router = APIRouter()
 IMPORTANCE_LABELS = {"low": "全部", "medium": "中等及以上", "high": "仅重要"}

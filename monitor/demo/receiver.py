@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from monitor.loopback import LoopbackServer, QuietHandler
+from monitor.demo.loopback import LoopbackServer, QuietHandler
 
 
 class WebhookReceiver(LoopbackServer):

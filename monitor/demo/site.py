@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from monitor.loopback import LoopbackServer, QuietHandler
+from monitor.demo.loopback import LoopbackServer, QuietHandler
 from seeds import SEEDS_DIR
 
 DEMO_DIR = SEEDS_DIR / "demo"

@@ -90,7 +90,7 @@ def wait_for_run(redis_url: str, prefix: str, timeout: float, after: int = 0) ->
     deadline = time.monotonic() + timeout
     while True:
         raw = server.get(announce_key(prefix))
-        if raw:
+        if isinstance(raw, bytes):
             run = pickle.loads(raw)
             if run["run_id"] > after:
                 return run

@@ -85,7 +85,7 @@ class IngestPipeline:
 
     async def close_spider(self) -> None:
         # A spider closed by a shutdown or an error has an incomplete list crawl: no removals.
-        complete = self.crawler.stats.get_value("finish_reason") in (None, "finished")  # type: ignore[union-attr]
+        complete = self.crawler.stats.get_value("finish_reason") in (None, "finished")
         await maybe_deferred_to_future(self.writer.submit(self._finish, complete).addBoth(self.writer.release))
 
     def _finish(self, complete: bool) -> None:

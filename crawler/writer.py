@@ -34,7 +34,7 @@ class WriterThread:
         return writer
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Deferred[T]:
-        return deferToThreadPool(reactor, self._pool, fn, *args)  # type: ignore[arg-type]
+        return deferToThreadPool(reactor, self._pool, fn, *args)
 
     def release(self, result: T) -> T:
         """One user is done; the thread stops with the last. Passes `result` (or a failure) through."""

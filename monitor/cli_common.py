@@ -23,6 +23,7 @@ from rich.markup import escape
 from monitor.exitcodes import EXIT_CANNOT_RUN
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
     from sqlalchemy.orm import Session
 
     from monitor.config import ConfigError, Settings, SourceConfig
@@ -39,6 +40,10 @@ class _Console(Console):
     def size(self) -> ConsoleDimensions:
         size = Console.size.fget(self)  # type: ignore[attr-defined]
         return size if self.is_terminal else ConsoleDimensions(PIPE_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
 
 console = _Console(soft_wrap=True)  # long lines (paths, URLs, errors) stay whole for cron mail and grep
@@ -222,7 +227,7 @@ class CrawlProgress:
             console=console,
             disable=not self.enabled,
         )
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
 
     def update(self, source: str, done: int, total: int, finished: bool) -> None:
         if source not in self.tasks:

@@ -42,7 +42,8 @@ def _status_report(session: Session) -> dict[str, Any]:
     run = session.scalar(select(Run).where(Run.status != "dry-run").order_by(Run.id.desc()).limit(1))
     failing = run_troubles(run.stats if run else None)
     for source in session.scalars(select(Source).where(Source.failing_since.is_not(None)).order_by(Source.name)):
-        failing[source.name] = f"failing since {shanghai(source.failing_since)}: {source.failing_reason}"
+        since = source.failing_since
+        failing[source.name] = f"failing since {shanghai(since) if since else '?'}: {source.failing_reason}"
     stale = session.scalar(select(func.count()).where(Version.derived_by != derivation.DERIVATION_VERSION))
     alerts = dict(session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all())
     retrying = session.scalar(
@@ -150,7 +151,7 @@ def _alert_row(alert: Alert) -> dict[str, Any]:
         "sent_at": local_time(alert.sent_at),
         "event_id": event.id,
         "event": event.type,
-        "policy": event.policy.title,
+        "policy": event.policy.title if event.policy else event.origin.name,
         "error": alert.last_error,  # masked when stored
     }
 

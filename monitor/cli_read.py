@@ -214,7 +214,7 @@ def history_command(
             for when, seq, digest, http in versions
         ]
         entries += [
-            (e.detected_at, {"kind": "event", "what": e.type, "detail": e.summary, "event_id": e.id})
+            (e.detected_at, {"kind": "event", "what": e.type, "detail": e.summary, "event_id": str(e.id)})
             for e in session.scalars(select(Event).where(Event.policy_id == found.id))
         ]
         entries.sort(key=lambda r: (r[0].replace(tzinfo=None), r[1]["what"]))

@@ -54,8 +54,8 @@ def signature_date(text: str) -> date | None:
         found = date_from_match(m, 2)
         if found:
             return found
-    m = _BEFORE_NOTE_RE.search(text)
-    return date_from_match(m) if m else None
+    note = _BEFORE_NOTE_RE.search(text)
+    return date_from_match(note) if note else None
 
 
 def promulgation_date(text: str) -> date | None:

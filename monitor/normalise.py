@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 # Zero-width and BOM characters carry no meaning but break equality.
 _FOLD_MAP = dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", "")
@@ -192,10 +193,10 @@ def document_to_json(doc: Document) -> dict[str, object]:
     }
 
 
-def document_from_json(data: Mapping[str, object]) -> Document:
+def document_from_json(data: Mapping[str, Any]) -> Document:
     """Rebuild a stored Document exactly (no re-normalisation: old versions diff as they were stored)."""
     clauses = tuple(
         Clause(str(label), str(kind), tuple(path), str(text))
-        for label, kind, path, text in data.get("clauses", [])  # type: ignore[union-attr]
+        for label, kind, path, text in data.get("clauses", [])
     )
-    return Document(str(data.get("title", "")), dict(data.get("meta", {})), clauses)  # type: ignore[arg-type]
+    return Document(str(data.get("title", "")), dict(data.get("meta", {})), clauses)

@@ -74,7 +74,7 @@ def version_events(
     moved_rules: set[str] = set()
     if (old_x.date, old_x.rule) != (new_x.date, new_x.rule):
         moved_rules = {old_x.rule, new_x.rule} - {""}
-        details = {
+        details: dict[str, Any] = {
             "old_date": old_x.date.isoformat() if old_x.date else None,
             "new_date": new_x.date.isoformat() if new_x.date else None,
             "old_rule": old_x.rule,

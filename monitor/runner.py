@@ -9,9 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from crawler.process import crawl_in_child
 from monitor.config import Settings, SourceConfig
@@ -91,9 +91,8 @@ def _run_locked(
 ) -> RunResult:
     with db.session() as session:
         # Holding the lock, no other run is alive: one still "running" was killed (SIGKILL, power loss).
-        stale = session.execute(
-            update(Run).where(Run.status == "running").values(status="interrupted", finished_at=datetime.now(UTC))
-        ).rowcount
+        interrupt = update(Run).where(Run.status == "running").values(status="interrupted", finished_at=datetime.now(UTC))
+        stale = cast(CursorResult[Any], session.execute(interrupt)).rowcount
         if stale:
             log.warning("%d earlier run(s) had been killed mid-way; marked interrupted", stale)
         # Every source's row exists before any crawl process starts: several workers meeting a new
@@ -139,14 +138,14 @@ def _run_locked(
         )
     delivery = DeliveryStats() if dry_run else deliver_pending(db, settings)
     with db.session() as session:
-        run = session.get(Run, run_id)
-        assert run is not None
-        stats = dict(run.stats or {})
+        finished = session.get(Run, run_id)
+        assert finished is not None
+        stats = dict(finished.stats or {})
         failed = sorted(run_troubles(stats, [s.name for s in sources]))
         ok = not failed and exitcode == 0 and not delivery.failed
-        run.status = RunStatus.DRY_RUN if dry_run else RunStatus.OK if ok else RunStatus.PARTIAL
-        run.finished_at = datetime.now(UTC)
-        run.alerts_sent, run.alerts_failed = delivery.sent, delivery.failed
+        finished.status = RunStatus.DRY_RUN if dry_run else RunStatus.OK if ok else RunStatus.PARTIAL
+        finished.finished_at = datetime.now(UTC)
+        finished.alerts_sent, finished.alerts_failed = delivery.sent, delivery.failed
         events = Counter(
             dict(
                 session.execute(

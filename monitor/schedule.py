@@ -103,7 +103,7 @@ def build_scheduler(
     )
     store = scheduler._jobstores["default"]
     stored = {job.id: job for job in store.get_all_jobs()}
-    jobs = [
+    jobs: list[tuple[str, Callable[..., None], BaseTrigger, str, list[str | None]]] = [
         *(
             (
                 f"source:{s.name}",
@@ -133,7 +133,7 @@ def build_scheduler(
     return scheduler
 
 
-def _same_job(job: Job, func: Callable[..., None], trigger: BaseTrigger, args: list[str]) -> bool:
+def _same_job(job: Job, func: Callable[..., None], trigger: BaseTrigger, args: list[str | None]) -> bool:
     return job.func is func and str(job.trigger) == str(trigger) and list(job.args) == args
 
 

@@ -177,16 +177,19 @@ def _lines(event: Event, details: dict[str, Any]) -> tuple[list[Line], list[Line
 
 
 def _link(event: Event, details: dict[str, Any], base_url: str) -> tuple[str, str]:
-    report = f"{base_url.rstrip('/')}/{policy_page(event.policy.id)}" if base_url else ""
+    policy = event.policy
+    if policy is None:  # a source's own event links to its run (see the source-event layout)
+        return "", ""
+    report = f"{base_url.rstrip('/')}/{policy_page(policy.id)}" if base_url else ""
     if event.type in ("text_changed", "expiry_changed"):
-        return ("查看变化", report) if report else ("查看原文", event.policy.url)
+        return ("查看变化", report) if report else ("查看原文", policy.url)
     if event.type == "new_policy":
-        return "查看新政策", event.policy.url
+        return "查看新政策", policy.url
     if event.type == "repealed" and (details.get("repealed_by") or {}).get("url"):
         return "查看废止文件", details["repealed_by"]["url"]
     if event.type == "removed":
         return ("查看存档", report) if report else ("", "")
-    return "查看原文", event.policy.url
+    return "查看原文", policy.url
 
 
 def _source_item(event: Event, base_url: str) -> Item:

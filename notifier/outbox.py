@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import apprise
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 
 from monitor.config import ConfigError, Settings, Subscriber, expand_env
 from monitor.events import QUIET_EVENTS
@@ -85,7 +86,7 @@ def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Seq
     return f"{mask_url(url)}: {scrub(' '.join(detail.split())[-400:] or 'delivery failed', list(all_urls))}"
 
 
-def _claimable(now: datetime) -> object:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(Alert.status == "pending", or_(Alert.next_try_at.is_(None), Alert.next_try_at <= now)),
         and_(Alert.status == "sending", Alert.claimed_at < now - CLAIM_LEASE),
@@ -96,9 +97,8 @@ def _claim(db: Database, ids: Sequence[int], now: datetime) -> list[int]:
     claimed = []
     for alert_id in ids:
         with db.session() as session:
-            rows = session.execute(
-                update(Alert).where(Alert.id == alert_id, _claimable(now)).values(status="sending", claimed_at=now)
-            ).rowcount
+            claim = update(Alert).where(Alert.id == alert_id, _claimable(now)).values(status="sending", claimed_at=now)
+            rows = cast(CursorResult[Any], session.execute(claim)).rowcount
         if rows:
             claimed.append(alert_id)
     return claimed

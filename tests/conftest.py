@@ -13,6 +13,37 @@ from sqlalchemy import create_engine, text
 
 from monitor.store.db import Database
 
+# Test tiers. `pytest -m "not slow"` runs the unit and database tiers (pure functions, the unit of work
+# fed items directly, message layout, the web app in-process) in about a minute; the slow tier crawls
+# real loopback sites with Scrapy in child processes, runs the CLI as a subprocess, kills runs, drives
+# Chromium, or fuzzes. Modules whose every test does one of those are listed here; single slow tests
+# elsewhere carry `@pytest.mark.slow` themselves.
+SLOW_MODULES = frozenset(
+    {
+        "test_catalogue",
+        "test_cli",
+        "test_cron",
+        "test_demo_run",
+        "test_distributed",
+        "test_fixture_sites",
+        "test_operations",
+        "test_real_corpus",
+        "test_report",
+        "test_sources_tools",
+        "test_throttle",
+        "test_unseen_sites",
+        "test_upgrade",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if name in SLOW_MODULES or item.get_closest_marker("faults"):
+            item.add_marker(pytest.mark.slow)
+
+
 PG_URL = os.environ.get("POLICYWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

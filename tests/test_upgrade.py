@@ -32,7 +32,6 @@ from monitor.runner import RunResult, run_once
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Policy, Run, Version
 from monitor.vocab import EventType
-from monitor.demo.receiver import WebhookReceiver
 from notifier.matching import wants
 from tests import older_code
 from tests.fixture_server import Fixture, FixtureServer

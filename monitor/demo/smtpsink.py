@@ -27,7 +27,7 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.sink.messages.append(message)  # type: ignore[arg-type]
+        self.sink.messages.append(message)
         if self.sink.mbox_path is not None:
             box = mailbox.mbox(str(self.sink.mbox_path))
             try:

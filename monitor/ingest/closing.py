@@ -105,7 +105,7 @@ def health_record(
         source_row,
         reasons,
         unit.stats.links,
-        run_id=unit.run_id,
+        run_id=unit.run_id or 0,
         now=unit.now(),
         subscribers=unit.settings.subscribers,
         lists_complete=lists_complete,

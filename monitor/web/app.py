@@ -40,7 +40,8 @@ class WebState:
 
 
 def state(request: Request) -> WebState:
-    return request.app.state.web  # type: ignore[no-any-return]
+    web: WebState = request.app.state.web
+    return web
 
 
 def session(request: Request) -> Iterator[Session]:

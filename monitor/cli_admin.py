@@ -24,8 +24,8 @@ from monitor.cli_common import (
 from monitor.cli_ops import alerts_group, status_command
 from monitor.cli_read import READING_COMMANDS
 from monitor.exitcodes import EXIT_CANNOT_RUN, EXIT_PARTIAL
-from monitor.vocab import SUBSCRIBABLE_EVENTS, DeliveryMode, Importance
 from monitor.secrets import mask_url
+from monitor.vocab import SUBSCRIBABLE_EVENTS, DeliveryMode, Importance
 
 
 @click.group("config")

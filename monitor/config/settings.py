@@ -21,7 +21,7 @@ DELIVERY_MODES = tuple(str(m) for m in DeliveryMode)
 DEFAULT_USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch)"
 
 MinImportance = Literal["low", "medium", "high"]
-DeliveryMode = Literal["immediate", "digest"]
+ModeName = Literal["immediate", "digest"]
 
 
 def _events_or_all(value: Any) -> Any:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+from monitor.secrets import mask_url
 
 from monitor.config import DELIVERY_MODES, IMPORTANCE, ConfigError, Settings, Subscriber, check_settings, expand_env
 from notifier.channels import robot_url

@@ -12,6 +12,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 from fastapi.testclient import TestClient
+from monitor.demo.site import DemoServer
+from monitor.demo.receiver import WebhookReceiver
 from sqlalchemy import func, select
 
 from monitor.cli import DEMO_SCRAPY

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from monitor.secrets import mask_url
 from starlette.datastructures import FormData
 
 from monitor.config import ALL_EVENT_TYPES, DELIVERY_MODES, EVENT_TYPES, IMPORTANCE, Subscriber, load_settings

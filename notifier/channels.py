@@ -97,7 +97,7 @@ class MarkdownChannel(Channel):
     """Chat robots that read markdown."""
 
     name = "markdown"
-    schemes = ("dingtalk", "feishu", "lark", "matrix", "slack", "discord", "tgram")
+    schemes: ClassVar[tuple[str, ...]] = ("dingtalk", "feishu", "lark", "matrix", "slack", "discord", "tgram")
     template = "alert.md.j2"
     marks = "markdown"
     body_format = "markdown"
@@ -108,7 +108,7 @@ class WebhookChannel(MarkdownChannel):
     JSON field) where the receiving program reads it."""
 
     name = "webhook"
-    schemes = ("json", "jsons", "form", "forms", "xml", "xmls")
+    schemes: ClassVar[tuple[str, ...]] = ("json", "jsons", "form", "forms", "xml", "xmls")
 
     def prepare(self, plugin: Any, message: Message) -> None:
         if message.key and isinstance(plugin, NotifyJSON | NotifyForm | NotifyXML):
@@ -121,7 +121,7 @@ class WeComChannel(Channel):
     """WeCom group robots: `msgtype: markdown` within the robot's 4096 bytes."""
 
     name = "wecom"
-    schemes = ("wecombot",)
+    schemes: ClassVar[tuple[str, ...]] = ("wecombot",)
     plugin = NotifyWeComBotMarkdown
     template = "alert.md.j2"
     marks = "wecom"
@@ -140,7 +140,7 @@ class EmailChannel(Channel):
     """HTML with our own plain-text part; the key in a header."""
 
     name = "email"
-    schemes = ("mailto", "mailtos")
+    schemes: ClassVar[tuple[str, ...]] = ("mailto", "mailtos")
     plugin = NotifyEmailWithText
     template = "email.html.j2"
     body_format = "html"

@@ -10,6 +10,7 @@ from typing import Any
 from apprise.plugins.custom_json import NotifyJSON
 
 from monitor.config import Settings, Subscriber
+from monitor.demo.receiver import WebhookReceiver
 from monitor.store.db import Database
 from notifier.channels import CHANNELS, Channel, channel_kind, unregister
 from notifier.compose import Composition

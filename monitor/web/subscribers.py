@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from monitor.config import ALL_EVENT_TYPES, DELIVERY_MODES, EVENT_TYPES, IMPORTANCE, Subscriber, load_settings
 from monitor.events import EVENT_LABELS
+from monitor.secrets import mask_url
 from monitor.subscriber_edit import (
     SubscriberEntry,
     SubscriberError,

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from monitor.secrets import mask_url
 
 from monitor.config import DELIVERY_MODES, IMPORTANCE, ConfigError, Settings, Subscriber, check_settings, expand_env
 from monitor.secrets import mask_url
 from notifier.channels import robot_url
-from monitor.secrets import mask_url
 from notifier.urlcheck import apprise_problem, how_to_reference, literal_secrets
 
 

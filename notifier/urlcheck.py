@@ -12,8 +12,8 @@ import apprise
 
 from monitor.config import ConfigError, Settings, expand_env
 from monitor.config.lines import TomlLines
-from notifier.channels import robot_url
 from monitor.secrets import mask_url, scrub
+from notifier.channels import robot_url
 
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -15,7 +15,6 @@ from monitor.store.db import Database
 from notifier.channels import CHANNELS, Channel, channel_kind, unregister
 from notifier.compose import Composition
 from notifier.outbox import deliver_pending
-from monitor.demo.receiver import WebhookReceiver
 from notifier.templating import Message
 from notifier.urlcheck import apprise_problem
 from tests.test_notify import _event

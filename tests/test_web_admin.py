@@ -12,19 +12,17 @@ from pathlib import Path
 import lxml.html
 import pytest
 from fastapi.testclient import TestClient
-from monitor.demo.site import DemoServer
-from monitor.demo.receiver import WebhookReceiver
 from sqlalchemy import func, select
 
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, load_settings, parse_sources
+from monitor.demo.receiver import WebhookReceiver
 from monitor.demo.site import DemoServer
 from monitor.runner import run_once
 from monitor.store.db import Database
 from monitor.store.models import Policy, Run, Source
 from monitor.web.app import create_app
 from notifier.matching import wants
-from monitor.demo.receiver import WebhookReceiver
 from tests.webdemo import load_demo
 
 TOKEN = "s3cret-admin-token-for-tests"

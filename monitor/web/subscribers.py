@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from monitor.secrets import mask_url
 from starlette.datastructures import FormData
 
 from monitor.config import ALL_EVENT_TYPES, DELIVERY_MODES, EVENT_TYPES, IMPORTANCE, Subscriber, load_settings
@@ -26,7 +25,6 @@ from monitor.subscriber_edit import (
 )
 from monitor.web.app import page, state
 from monitor.web.auth import require_admin
-from monitor.secrets import mask_url
 
 router = APIRouter()
 IMPORTANCE_LABELS = {"low": "全部", "medium": "中等及以上", "high": "仅重要"}

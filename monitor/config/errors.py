@@ -47,6 +47,7 @@ _MESSAGES = {
     "model_type": "'{key}' must be a mapping (a table), not {got}",
     "model_attributes_type": "'{key}' must be a mapping (a table), not {got}",
     "literal_error": "'{key}' must be one of {expected}, not {got}",
+    "enum": "'{key}' must be one of {expected}, not {got}",
 }
 
 

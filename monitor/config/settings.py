@@ -3,7 +3,7 @@ the flat `Settings` the rest of the code reads."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -19,9 +19,6 @@ ALL_EVENT_TYPES = tuple(str(t) for t in SUBSCRIBABLE_EVENTS)
 IMPORTANCE = tuple(str(i) for i in Importance)  # low → high
 DELIVERY_MODES = tuple(str(m) for m in DeliveryMode)
 DEFAULT_USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch)"
-
-MinImportance = Literal["low", "medium", "high"]
-ModeName = Literal["immediate", "digest"]
 
 
 def _events_or_all(value: Any) -> Any:
@@ -53,8 +50,8 @@ class Subscriber(BaseModel):
     regions: FilterWords = ()
     sources: FilterWords = ()
     keywords: FilterWords = ()
-    min_importance: MinImportance = "low"
-    mode: ModeName = "immediate"  # immediate: one message per event; digest: one per run
+    min_importance: Importance = Importance.LOW
+    mode: DeliveryMode = DeliveryMode.IMMEDIATE  # immediate: one message per event; digest: one per run
     paused: Flag = False  # kept in the file, sent nothing until resumed (the web app's subscribers page)
 
     def __init__(self, *args: Any, **data: Any) -> None:

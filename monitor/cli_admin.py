@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -60,6 +61,7 @@ def config_check(config_file: str | None, sources_file: str | None) -> None:
             problems += errors
             if settings is not None:
                 problems += subscriber_url_problems(settings, text, str(path), os.environ)
+                _warn_about_links(settings.subscribers, settings.report_base_url, path)
     sources = sources_path(sources_file)  # the file `run` and `schedule` would read
     try:
         console.print(f"{sources}: {len(load_sources(sources))} source(s)")
@@ -70,6 +72,18 @@ def config_check(config_file: str | None, sources_file: str | None) -> None:
     if problems:
         sys.exit(EXIT_CANNOT_RUN)
     console.print("[green]configuration OK[/green]")
+
+
+def _warn_about_links(subscribers: Sequence[object], base_url: str, path: Path) -> None:
+    """Alerts link to the diff only through [report] base_url: a warning (not a mistake) without it."""
+    if not subscribers or base_url.startswith(("http://", "https://")):
+        return
+    shown = f"'{base_url}' is not an http(s) address" if base_url else "is empty"
+    err.print(
+        f"[yellow]warning:[/yellow] {escape(str(path))}: [report] base_url {escape(shown)}: alerts to the "
+        f"{len(subscribers)} subscriber(s) cannot link to the diff, only to the original page — set it to "
+        "where `policywatch serve` or the report is published (https://…)"
+    )
 
 
 @click.group("subscribers")

@@ -212,3 +212,26 @@ def test_new_policy_alert_carries_the_facts_changed_against_the_replaced_policy(
     assert 1 <= len(replaced[0]["facts"]) <= 3 and replaced[0]["facts"][0]["kind"] == "amount_changed"
     assert f"与被替代的《{expected['repealed']}》相比:" in text
     assert "二、 (三): [-最高不超过500万元-]{+最高不超过800万元+}" in text
+
+
+@pytest.mark.parametrize(
+    ("base_url", "warned"),
+    [("", "is empty"), ("file:///srv/report", "is not an http(s) address"), ("https://pw.example.gov.cn", "")],
+)
+def test_config_check_warns_when_alerts_cannot_link_anywhere(tmp_path: Path, base_url: str, warned: str) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    config = tmp_path / "policywatch.toml"
+    config.write_text(
+        f'[report]\nbase_url = "{base_url}"\n\n[[subscribers]]\nname = "ops"\nurls = ["json://127.0.0.1:9/h"]\n'
+    )
+    done = CliRunner().invoke(cli, ["config", "check", "--config", str(config)])
+    assert done.exit_code == 0, done.output
+    if warned:
+        assert "warning" in done.stderr and warned in done.stderr and "base_url" in done.stderr
+    else:
+        assert "warning" not in done.stderr
+    config.write_text(f'[report]\nbase_url = "{base_url}"\n')
+    assert "warning" not in CliRunner().invoke(cli, ["config", "check", "--config", str(config)]).stderr

@@ -79,3 +79,15 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert {"/api/policies", "/api/policies/{source}/{digest}", "/api/events"} <= set(spec["paths"])
     assert client.get("/docs").status_code == 200
+
+
+def test_report_addresses_in_alerts_lead_to_the_stable_pages(client: TestClient, demo) -> None:  # type: ignore[no-untyped-def]
+    db, expected = demo
+    with db.session() as s:
+        policy = s.scalar(select(Policy).where(Policy.title == expected["text_changed"]))
+        assert policy is not None
+        old_name, key = f"/policy-{policy.id}.html", policy_key(policy)
+    moved = client.get(old_name, follow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["location"] == f"/policies/{key}"
+    assert client.get("/run-2.html", follow_redirects=False).headers["location"] == "/runs/2"
+    assert client.get("/policy-999999.html").status_code == 404

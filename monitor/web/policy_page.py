@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -100,3 +100,13 @@ def policy_view(request: Request, source: str, digest: str, s: Annotated[Session
     params = request.query_params
     context = policy_context(s, policy, params.get("from", ""), params.get("to", ""))
     return page(request, "policy.html", context)
+
+
+@router.get("/policy-{policy_id}.html", include_in_schema=False)
+def report_address(request: Request, policy_id: int, s: Annotated[Session, Depends(session)]) -> Response:
+    """The static report's name of a policy page (what alerts link to under `[report] base_url`):
+    sent on to the policy's stable address, so base_url may point at this app."""
+    policy = s.get(Policy, policy_id)
+    if policy is None:
+        return page(request, "missing.html", {"what": f"政策 #{policy_id}"}, 404)
+    return RedirectResponse(policy_path(policy), status_code=301)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -86,3 +86,19 @@ def run_page(request: Request, run_id: int, s: Annotated[Session, Depends(sessio
         "policy_path": policy_path,
     }
     return page(request, "run.html", context)
+
+
+@router.get("/run-{run_id}.html", include_in_schema=False)
+def report_run_address(run_id: int) -> RedirectResponse:
+    """The static report's name of a run page (source alerts link to it): sent on to /runs/{id}."""
+    return RedirectResponse(f"/runs/{run_id}", status_code=301)
+
+
+@router.get("/index.html", include_in_schema=False)
+def report_index() -> RedirectResponse:
+    return RedirectResponse("/runs", status_code=301)
+
+
+@router.get("/status.html", include_in_schema=False)
+def report_status() -> RedirectResponse:
+    return RedirectResponse("/", status_code=301)

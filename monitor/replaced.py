@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from monitor.diff import DocumentDiff, Fact, diff_documents
 from monitor.normalise import Document, document_from_json
 from monitor.store.models import Policy, Version
@@ -53,15 +51,3 @@ def replaced_for_alert(replaced: Sequence[tuple[Policy, str]], new_document: Doc
             }
         )
     return out
-
-
-def replaced_targets(session: Session, policy: Policy, repeals: Sequence[Any]) -> list[tuple[Policy, str]]:
-    """The stored policies a new policy's repeal/revision sentences name (as the repeal links will tie them)."""
-    from monitor.ingest.repeals import find_target
-
-    found = []
-    for target in repeals:
-        hit = find_target(session, policy, target)
-        if hit is not None:
-            found.append((hit[0], target.kind))
-    return found

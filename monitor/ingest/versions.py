@@ -19,10 +19,10 @@ from monitor.derive import ParsedPage, fact_changes
 from monitor.diff import diff_documents
 from monitor.ingest.base import IngestBase
 from monitor.ingest.identity import mirror, moved
-from monitor.ingest.repeals import link_repeals, match_pending_links
+from monitor.ingest.repeals import find_target, link_repeals, match_pending_links
 from monitor.lifecycle import Lifecycle, lifecycle_from_json
 from monitor.normalise import Document, document_from_json, document_to_json
-from monitor.replaced import replaced_for_alert, replaced_targets
+from monitor.replaced import replaced_for_alert
 from monitor.status import latest_version
 from monitor.store.models import Policy, Source, Version
 from monitor.suspect import suspect_change
@@ -116,7 +116,7 @@ def _record_version(
     if code_only is not None:
         record_correction(session, policy, version, code_only, run_id=unit.run_id, now=unit.now())
     elif not quiet and previous is None:
-        replaced = replaced_for_alert(replaced_targets(session, policy, lc.repeals), doc) if lc.repeals else []
+        replaced = replaced_for_alert(replaced_targets(session, policy, lc), doc) if lc.repeals else []
         unit._event(session, policy, rules.new_policy(policy.id, lc, replaced), version)
     elif not quiet and previous is not None:
         diff = diff_documents(document_from_json(previous.document), doc)
@@ -214,3 +214,13 @@ def new_version(
         derived_by=derivation.DERIVATION_VERSION,
         inputs=parsed.inputs.to_json(),
     )
+
+
+def replaced_targets(session: Session, policy: Policy, lc: Lifecycle) -> list[tuple[Policy, str]]:
+    """The stored policies a new policy's repeal/revision sentences name (as its repeal links will tie them)."""
+    found = []
+    for target in lc.repeals:
+        hit = find_target(session, policy, target)
+        if hit is not None:
+            found.append((hit[0], target.kind))
+    return found

@@ -2,72 +2,50 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler.context import crawl_context
 from crawler.writer import WriterThread
-from monitor.config import Settings
 from monitor.contracts import ListPageItem, PageItem
 from monitor.ingest import Ingestor
-from monitor.lifecycle import today_in_shanghai
-from monitor.lock import RunLock
-from monitor.store.db import Database, resolve_database_url
-from monitor.store.models import Run
+from monitor.store.db import Database
 
 
 class IngestPipeline:
-    def __init__(
-        self, crawler: Crawler, db_url: str, run_id: int, settings: Settings, today: date, dry_run: bool = False
-    ) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.dry_run = dry_run
-        self.db_url = db_url
-        self.run_id = run_id
-        self.settings = settings
-        self.today = today
+        self.context = crawl_context(crawler)
         self.db: Database | None = None
         self.ingestor: Ingestor | None = None
         self.writer = WriterThread.acquire()
-        self.lock: RunLock | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
-        # `policywatch run` sets these; a bare `scrapy crawl policy` falls back to the defaults
-        # ($POLICYWATCH_DATABASE_URL or ./policywatch.db, a run row of its own, today in Shanghai).
-        s = crawler.settings
-        today = s.get("POLICYWATCH_TODAY")
-        return cls(
-            crawler,
-            s.get("POLICYWATCH_DB_URL") or resolve_database_url(),
-            s.getint("POLICYWATCH_RUN_ID"),
-            s.get("POLICYWATCH_SETTINGS") or Settings(),
-            date.fromisoformat(today) if today else today_in_shanghai(),
-            s.getbool("POLICYWATCH_DRY_RUN"),
-        )
+        return cls(crawler)
 
-    def open_spider(self) -> None:
-        self.db = Database(self.db_url)
-        if not self.run_id:
-            # A bare `scrapy crawl` is a run of its own: it takes the run lock like `policywatch run`.
-            self.db.upgrade()
-            self.lock = RunLock(self.db)
-            self.lock.acquire()
-            with self.db.session() as session:
-                run = Run(started_at=datetime.now(UTC), status="running", stats={})
-                session.add(run)
-                session.flush()
-                self.run_id = run.id
-        spider = self.crawler.spider
+    async def open_spider(self) -> None:
+        await maybe_deferred_to_future(self.writer.submit(self._open))
+
+    def _open(self) -> None:
+        context = self.context
+        if not context.run_id:
+            raise RuntimeError(
+                "no run to record into: `policywatch run` gives one (POLICYWATCH_RUN_ID), a bare "
+                "`scrapy crawl` opens one through the monitor.scrapyrun.StandaloneRun extension (crawler/settings.py)"
+            )
+        if context.paused:
+            return  # nothing is crawled, nothing recorded
+        self.db = Database(context.db_url)
         self.ingestor = Ingestor(
             self.db,
-            run_id=self.run_id,
-            source=spider.source,  # type: ignore[union-attr]
-            settings=self.settings,
-            today=self.today,
-            dry_run=self.dry_run,
+            run_id=context.run_id,
+            source=self.crawler.spider.source,  # type: ignore[union-attr]
+            settings=context.settings,
+            today=context.today,
+            dry_run=context.dry_run,
         )
 
     async def process_item(self, item: Any) -> Any:
@@ -89,7 +67,8 @@ class IngestPipeline:
         await maybe_deferred_to_future(self.writer.submit(self._finish, complete).addBoth(self.writer.release))
 
     def _finish(self, complete: bool) -> None:
-        assert self.ingestor is not None and self.db is not None
+        if self.ingestor is None or self.db is None:
+            return  # a paused source: nothing was crawled
         frontier = getattr(self.crawler.spider, "frontier", None)
         if frontier is not None and not frontier.spider.seeder:
             frontier.hand_in(ingestor_part(self.ingestor, complete, frontier.me))  # the coordinator finishes the source
@@ -102,14 +81,6 @@ class IngestPipeline:
         if complete:
             known = getattr(self.crawler.spider, "known", {})
             self.ingestor.finish(due=sum(1 for page in known.values() if page.due))
-        if self.lock is not None:
-            with self.db.session() as session:
-                run = session.get(Run, self.run_id)
-                if run is not None:
-                    failing = self.ingestor.stats.errors or self.ingestor.stats.failing
-                    run.status = "partial" if failing else "ok"
-                    run.finished_at = datetime.now(UTC)
-            self.lock.release()
         self.db.dispose()
 
 

@@ -12,7 +12,6 @@ import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +20,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from monitor.exitcodes import EXIT_CANNOT_RUN
+from monitor.paths import DEFAULT_CONFIG, config_path, sources_path
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -71,9 +71,6 @@ def emit_json_lines(rows: Iterable[dict[str, Any]]) -> int:
         click.echo(json.dumps(row, ensure_ascii=False, default=str))
         count += 1
     return count
-
-
-DEFAULT_CONFIG = "policywatch.toml"
 
 
 def setup_logging(verbose: int, log_json: bool = False) -> None:
@@ -130,13 +127,6 @@ def config_error(exc: ConfigError) -> None:
     err.print("[red]configuration error:[/red] " + escape("\n".join(exc.problems)))
 
 
-def config_path(option: str | None) -> Path | None:
-    """--config, else ./policywatch.toml when it exists, else none (defaults)."""
-    if option:
-        return Path(option)
-    return Path(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).is_file() else None
-
-
 def settings_or_exit(option: str | None) -> Settings:
     from monitor.config import ConfigError, load_settings
 
@@ -166,17 +156,6 @@ def sources_option(func: Any) -> Any:
         default=None,
         help="YAML file listing the sources (default: ./seeds/sources.yaml, else the bundled catalogue).",
     )(func)
-
-
-def sources_path(sources_file: str | None) -> Path:
-    if sources_file:
-        return Path(sources_file)
-    local = Path("seeds/sources.yaml")
-    if local.is_file():
-        return local
-    from seeds import SEEDS_DIR
-
-    return SEEDS_DIR / "sources.yaml"
 
 
 def sources_or_exit(sources_file: str | None, names: Sequence[str] = ()) -> list[SourceConfig]:

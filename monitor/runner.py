@@ -89,24 +89,7 @@ def _run_locked(
     dry_run: bool,
     progress: Callable[[str, int, int, bool], None] | None,
 ) -> RunResult:
-    with db.session() as session:
-        # Holding the lock, no other run is alive: one still "running" was killed (SIGKILL, power loss).
-        interrupt = update(Run).where(Run.status == "running").values(status="interrupted", finished_at=datetime.now(UTC))
-        stale = cast(CursorResult[Any], session.execute(interrupt)).rowcount
-        if stale:
-            log.warning("%d earlier run(s) had been killed mid-way; marked interrupted", stale)
-        # Every source's row exists before any crawl process starts: several workers meeting a new
-        # source at once must not race to create it (a unique violation fails their crawl).
-        known = set(session.scalars(select(Source.name)))
-        session.add_all(Source(name=s.name, region=s.region) for s in sources if s.name not in known)
-        paused = set(session.scalars(select(Source.name).where(Source.paused_at.is_not(None))))
-        run = Run(started_at=datetime.now(UTC), status="running", stats={})
-        session.add(run)
-        session.flush()
-        run_id = run.id
-    for name in sorted(paused & {s.name for s in sources}):
-        log.info("source %s is paused (policywatch serve → 来源); not crawled this run", name)
-    sources = [s for s in sources if s.name not in paused]
+    run_id, sources = open_run(db, sources)
     # The crawl child logs at the level the operator chose for this process.
     overrides = {
         "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
@@ -126,6 +109,46 @@ def _run_locked(
             retire(redis_url, overrides["POLICYWATCH_REDIS_PREFIX"], run_id)
     if exitcode != 0:
         log.error("crawl process exited with code %s; what was stored so far is kept", exitcode)
+    return close_run(
+        db, run_id, sources, settings, today=today, exitcode=exitcode, dry_run=dry_run, report_dir=report_dir
+    )
+
+
+def open_run(db: Database, sources: Sequence[SourceConfig]) -> tuple[int, list[SourceConfig]]:
+    """The run's row (status running), with the run lock held: its id, and the sources to crawl
+    (those not paused)."""
+    with db.session() as session:
+        # Holding the lock, no other run is alive: one still "running" was killed (SIGKILL, power loss).
+        interrupt = update(Run).where(Run.status == "running").values(status="interrupted", finished_at=datetime.now(UTC))
+        stale = cast(CursorResult[Any], session.execute(interrupt)).rowcount
+        if stale:
+            log.warning("%d earlier run(s) had been killed mid-way; marked interrupted", stale)
+        # Every source's row exists before any crawl process starts: several workers meeting a new
+        # source at once must not race to create it (a unique violation fails their crawl).
+        known = set(session.scalars(select(Source.name)))
+        session.add_all(Source(name=s.name, region=s.region) for s in sources if s.name not in known)
+        paused = set(session.scalars(select(Source.name).where(Source.paused_at.is_not(None))))
+        run = Run(started_at=datetime.now(UTC), status="running", stats={})
+        session.add(run)
+        session.flush()
+        run_id = int(run.id)
+    for name in sorted(paused & {s.name for s in sources}):
+        log.info("source %s is paused (policywatch serve → 来源); not crawled this run", name)
+    return run_id, [s for s in sources if s.name not in paused]
+
+
+def close_run(
+    db: Database,
+    run_id: int,
+    sources: Sequence[SourceConfig],
+    settings: Settings,
+    *,
+    today: date,
+    exitcode: int,
+    dry_run: bool,
+    report_dir: str | Path | None,
+) -> RunResult:
+    """After the crawl: time-based lifecycle, alerts, the run's status, the report."""
     # The calendar moves on its own: time-based lifecycle events are computed on every run.
     with db.session(commit=not dry_run) as session:
         apply_time_transitions(

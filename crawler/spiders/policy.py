@@ -4,20 +4,25 @@ its attachments, for one configured source. It only yields items and requests.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 from twisted.python.failure import Failure
 
 from crawler.apilist import api_links, api_rows, bump_query
+from crawler.context import crawl_context
+from crawler.known import KnownPage, known_pages
 from crawler.listing import LinkRules, discover
-from monitor.config import SourceConfig, load_sources, sources_by_name
+from monitor.config import SourceConfig
 from monitor.contracts import AttachmentFile, ListedLink, ListPageItem, PageItem
 from monitor.encoding import decode_html
 from monitor.extract import ExtractError, attachment_links
@@ -26,15 +31,14 @@ from monitor.extract import ExtractError, attachment_links
 GONE_STATUSES = [404, 410]
 
 
-@dataclass(frozen=True, slots=True)
-class KnownPage:
-    """What the store knows about a page, for conditional and incremental fetching."""
-
-    etag: str = ""
-    last_modified: str = ""
-    list_title: str = ""
-    list_date: str = ""
-    due: bool = True  # its re-check interval has elapsed
+def download_slots(source: SourceConfig) -> dict[str, dict[str, Any]]:
+    """The source's politeness (delay, concurrency) for its hosts, as Scrapy download slots."""
+    slot: dict[str, Any] = {}
+    if source.download_delay is not None:
+        slot["delay"] = source.download_delay
+    if source.concurrency is not None:
+        slot["concurrency"] = source.concurrency
+    return {urlsplit(url).hostname or "": slot for url in source.start_urls} if slot else {}
 
 
 def _now() -> datetime:
@@ -48,22 +52,12 @@ def _header(response: Response, name: bytes) -> str:
 class PolicySpider(scrapy.Spider):
     name = "policy"
 
-    def __init__(
-        self,
-        source: SourceConfig | None = None,
-        known: Mapping[str, KnownPage] | None = None,
-        sources_file: str | None = None,
-        source_name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, source: SourceConfig, known: Mapping[str, KnownPage] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if source is None:
-            # `scrapy crawl policy -a sources_file=seeds/sources.yaml -a source_name=NAME`
-            if not sources_file or not source_name:
-                raise ValueError("pass -a sources_file=FILE -a source_name=NAME")
-            source = sources_by_name(load_sources(sources_file), [source_name])[0]
         self.source = source
-        self.known = dict(known or {})
+        # What the store knows of the source's pages: given (tests), else loaded when the crawl starts.
+        self.known: dict[str, KnownPage] = dict(known or {})
+        self._load_known = known is None
         self.list_pages_seen: set[str] = set()
         self.requested: set[str] = set()
         self.listed: set[str] = set()
@@ -74,13 +68,30 @@ class PolicySpider(scrapy.Spider):
         self.seeder = True
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PolicySpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
+    def from_crawler(cls, crawler: Any, *args: Any, source: SourceConfig | str | None = None, **kwargs: Any) -> Any:
+        """`source`: the source itself (`policywatch run`) or its name in the sources file
+        (`scrapy crawl policy -a source=NAME`, crawler/context.py says which file)."""
+        if source is None:
+            raise ValueError("which source? scrapy crawl policy -a source=NAME (a name in the sources file)")
+        if not isinstance(source, SourceConfig):
+            source = crawl_context(crawler).source(str(source))
+        # The source's politeness (delay, concurrency) for its hosts; settings given explicitly win.
+        slots = {**download_slots(source), **crawler.settings.getdict("DOWNLOAD_SLOTS")}
+        crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        spider = super().from_crawler(crawler, *args, source=source, **kwargs)
         spider.seeder = crawler.settings.getbool("POLICYWATCH_SEEDER", True)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
-        return spider  # type: ignore[return-value]
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        context = crawl_context(self.crawler)
+        if context.paused:
+            return
+        if self._load_known:
+            # On a worker thread: the reactor keeps serving the other sources' downloads meanwhile.
+            self.known = await maybe_deferred_to_future(
+                threads.deferToThread(known_pages, context.db_url, self.source, context.today)
+            )
         for url in self.source.start_urls if self.seeder else ():
             yield self._list_request(url)
 

@@ -58,10 +58,12 @@ class ParsedPage:
     inputs: PageInputs = PageInputs()
 
 
-def derive(html: str, url: str, source: SourceConfig, inputs: PageInputs) -> ParsedPage:
-    """The document and lifecycle of a page, from its HTML and the inputs kept beside it. Fields a
-    list or API row gave (an official 有效性) fill in what the page itself does not print."""
-    page = extract_page(html, url, title_selector=source.selectors.title, body_selector=source.selectors.body)
+def derive(html: str, url: str, source: SourceConfig, inputs: PageInputs, root: Any = None) -> ParsedPage:
+    """The document and lifecycle of a page, from its HTML (and its tree `root`, when the spider parsed
+    it already) and the inputs kept beside it. Fields a list or API row gave (an official 有效性) fill
+    in what the page itself does not print."""
+    selectors = source.selectors
+    page = extract_page(html, url, title_selector=selectors.title, body_selector=selectors.body, root=root)
     if not page.blocks:
         raise ExtractError("no body text found (empty or chrome-only page)")
     fields = {**inputs.list_fields, **page.fields}
@@ -78,12 +80,13 @@ def parse_page(
     source: SourceConfig,
     attachments: Sequence[AttachmentFile] = (),
     list_fields: Mapping[str, str] | None = None,
+    root: Any = None,
 ) -> ParsedPage:
     """What a freshly fetched page means: its document (attachments' text included) and lifecycle."""
     blocks: list[str] = []
     for file in attachments:
         blocks += read_attachment(file.name, file.status, file.body, file.content_type).blocks()
-    return derive(html, url, source, PageInputs(dict(list_fields or {}), tuple(blocks)))
+    return derive(html, url, source, PageInputs(dict(list_fields or {}), tuple(blocks)), root)
 
 
 def decode_stored(raw: bytes, encoding: str) -> str:

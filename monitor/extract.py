@@ -136,7 +136,10 @@ class ExtractError(ValueError):
     """The page is not a policy page we can read (empty, truncated to nothing, not HTML)."""
 
 
-def parse_html(html: str) -> lxml.html.HtmlElement:
+def parse_html(html: str, root: lxml.html.HtmlElement | None = None) -> lxml.html.HtmlElement:
+    """The page's tree; `root` when the caller parsed it already (the spider parses each page once)."""
+    if root is not None:
+        return root
     if not html or not html.strip():
         raise ExtractError("empty page")
     try:
@@ -249,9 +252,9 @@ def read_attachments(container: etree._Element | None, base_url: str) -> tuple[A
     return tuple(seen.values())
 
 
-def attachment_links(html: str, url: str) -> list[tuple[str, str]]:
+def attachment_links(html: str, url: str, root: lxml.html.HtmlElement | None = None) -> list[tuple[str, str]]:
     """(url, name) of the attachments linked from a page's body, for the spider to fetch."""
-    root = parse_html(html)
+    root = parse_html(html, root)
     container, _ = find_body(root)
     return [(a.url, a.name) for a in read_attachments(container if container is not None else root, url)]
 
@@ -282,8 +285,9 @@ def extract_page(
     *,
     title_selector: str | None = None,
     body_selector: str | None = None,
+    root: lxml.html.HtmlElement | None = None,
 ) -> PageExtract:
-    root = parse_html(html)
+    root = parse_html(html, root)
     meta = read_meta(root)
     container, found_by = find_body(root, body_selector)
     if container is not None:
@@ -317,12 +321,12 @@ CHALLENGE_MARKERS = re.compile(
 )
 
 
-def detect_block_page(html: str, status: int) -> str | None:
+def detect_block_page(html: str, status: int, root: lxml.html.HtmlElement | None = None) -> str | None:
     """Why this response is an anti-bot challenge, WAF block, login wall or empty shell — or None."""
     if status in (403, 412, 429, 503):
         return f"HTTP {status} (anti-bot or throttling)"
     try:
-        root = parse_html(html)
+        root = parse_html(html, root)
     except ExtractError as exc:
         return str(exc)
     body = root.find("body")

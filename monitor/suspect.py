@@ -5,6 +5,7 @@ a version is held and stored only when the next run shows it again. Pure functio
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from monitor.extract import ExtractError, element_text, parse_html
 from monitor.lifecycle import Lifecycle
@@ -60,10 +61,10 @@ def suspect_change(old_doc: Document, old_lc: Lifecycle, new_doc: Document, new_
     return None
 
 
-def page_text(html: str) -> str:
-    """The visible text of a page's body ("" when it cannot be parsed)."""
+def page_text(html: str, root: Any = None) -> str:
+    """The visible text of a page's body ("" when it cannot be parsed); `root`: its tree, if parsed."""
     try:
-        body = parse_html(html).find("body")
+        body = parse_html(html, root).find("body")
     except ExtractError:
         return ""
     return element_text(body) if body is not None else ""

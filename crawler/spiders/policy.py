@@ -25,7 +25,7 @@ from crawler.listing import LinkRules, discover
 from monitor.config import SourceConfig
 from monitor.contracts import AttachmentFile, ListedLink, ListPageItem, PageItem
 from monitor.encoding import decode_html
-from monitor.extract import ExtractError, attachment_links
+from monitor.extract import ExtractError, attachment_links, parse_html
 
 # 404/410 reach the callback: a vanished page is information (possible removal), not an error.
 GONE_STATUSES = [404, 410]
@@ -208,13 +208,13 @@ class PolicySpider(scrapy.Spider):
             errback=self.detail_failed,
             headers=headers,
             dont_filter=True,
-            meta={"handle_httpstatus_list": [*GONE_STATUSES, 304], "listed": listed, "fetch_once": True},
+            cb_kwargs={"listed": listed},
+            meta={"handle_httpstatus_list": [*GONE_STATUSES, 304], "fetch_once": True},
         )
 
     # --- detail pages and attachments ---------------------------------------------------------
 
-    def parse_detail(self, response: Response) -> Iterator[Any]:
-        listed = response.meta.get("listed")
+    def parse_detail(self, response: Response, listed: ListedLink | None = None) -> Iterator[Any]:
         # A redirected page keeps the identity of the address that was asked for (its history, its
         # removal check); a permanent move records the new address, which ingest adopts.
         asked = response.meta.get("redirect_urls") or [response.url]
@@ -239,8 +239,10 @@ class PolicySpider(scrapy.Spider):
             yield replace(item, error=cut)
             return
         item.encoding, item.text = decode_html(response.body, item.content_type)
+        # Parsed once, here: attachment links now; block-page checks and extraction (monitor.ingest) reuse it.
         try:
-            files = attachment_links(item.text, response.url)
+            item.tree = parse_html(item.text)
+            files = attachment_links(item.text, response.url, item.tree)
         except ExtractError:
             files = []
         if not files:
@@ -255,27 +257,23 @@ class PolicySpider(scrapy.Spider):
             callback=self.parse_attachment,
             errback=self.attachment_failed,
             dont_filter=True,
-            meta={"item": item, "name": name, "rest": rest, "handle_httpstatus_list": GONE_STATUSES},
+            cb_kwargs={"item": item, "name": name, "rest": rest},
+            meta={"handle_httpstatus_list": GONE_STATUSES},
         )
 
-    def parse_attachment(self, response: Response) -> Iterator[Any]:
-        item: PageItem = response.meta["item"]
+    def parse_attachment(
+        self, response: Response, item: PageItem, name: str, rest: list[tuple[str, str]]
+    ) -> Iterator[Any]:
+        body = response.body if response.status == 200 else b""
         item.attachments.append(
-            AttachmentFile(
-                response.url,
-                response.meta["name"],
-                response.status,
-                response.body if response.status == 200 else b"",
-                _header(response, b"Content-Type"),
-            )
+            AttachmentFile(response.url, name, response.status, body, _header(response, b"Content-Type"))
         )
-        rest = response.meta["rest"]
         yield self._attachment_request(item, rest) if rest else item
 
     def attachment_failed(self, failure: Failure) -> Iterator[PageItem]:
         # A missing attachment is content (it is gone); one that failed to download is not:
         # the whole page counts as a failed fetch so no half-read version is stored.
-        item: PageItem = failure.request.meta["item"]
+        item: PageItem = failure.request.cb_kwargs["item"]  # type: ignore[attr-defined]
         status, error, url = self._failure(failure)
         yield replace(item, error=f"attachment {url}: {error}", status=status or item.status)
 
@@ -296,7 +294,8 @@ class PolicySpider(scrapy.Spider):
 
     def detail_failed(self, failure: Failure) -> Iterator[PageItem]:
         status, error, url = self._failure(failure)
-        yield PageItem(self.source.name, url, status, _now(), error=error, listed=failure.request.meta.get("listed"))
+        listed = failure.request.cb_kwargs.get("listed")  # type: ignore[attr-defined]
+        yield PageItem(self.source.name, url, status, _now(), error=error, listed=listed)
 
 
 # Failures whose exception carries no message of its own.

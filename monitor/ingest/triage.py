@@ -41,10 +41,10 @@ def triage(item: PageItem) -> Triage:
         return Triage(Fetch.FAILED, item.error or f"HTTP {item.status}")
     if "html" not in item.content_type.lower() and item.content_type and not item.text:
         return Triage(Fetch.FAILED, f"unsupported content type {item.content_type}")
-    blocked = detect_block_page(item.text, item.status)
+    blocked = detect_block_page(item.text, item.status, item.tree)
     if blocked:
         return Triage(Fetch.FAILED, blocked, read=True, empty=True)
-    visible = page_text(item.text)
+    visible = page_text(item.text, item.tree)
     gone = not_found_page(visible)
     if gone:
         return Triage(Fetch.GONE, gone, read=True)

@@ -82,7 +82,7 @@ class Ingestor(IngestBase):
                 known = self._policy(session, item.url)
                 list_fields = dict(known.list_fields or {}) if known is not None else {}
         try:
-            return parse_page(item.text, item.url, self.source, item.attachments, list_fields)
+            return parse_page(item.text, item.url, self.source, item.attachments, list_fields, item.tree)
         except ExtractError as exc:
             self.stats.empty += 1
             return str(exc)

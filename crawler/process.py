@@ -17,7 +17,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from crawler.childguard import guarded
-from crawler.progress import SharedRef
+from crawler.progress import CrawlProgress
 from crawler.spiders.policy import PolicySpider
 from monitor.config import Settings, SourceConfig
 from monitor.logjson import configure_logging
@@ -49,7 +49,6 @@ def crawl_sources(
             "POLICYWATCH_RUN_ID": run_id,
             "POLICYWATCH_SETTINGS": settings,
             "POLICYWATCH_TODAY": today.isoformat(),
-            "POLICYWATCH_PROGRESS_QUEUE": SharedRef(progress_queue) if progress_queue is not None else None,
             **(overrides or {}),
         },
         priority="cmdline",
@@ -58,8 +57,12 @@ def crawl_sources(
     scrapy_settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(scrapy_settings)  # resets the root logger's level: configure after it
     configure_logging(scrapy_settings.get("LOG_LEVEL", "INFO"), scrapy_settings.getbool("POLICYWATCH_LOG_JSON"))
+    reporters: list[CrawlProgress] = []
     for source in sources:  # each spider loads what the store knows of its pages (crawler/known.py)
-        deferred = process.crawl(PolicySpider, source=source)
+        crawler = process.create_crawler(PolicySpider)
+        if progress_queue is not None:  # pages done/total, from its signals (held here: signals keep weak refs)
+            reporters.append(CrawlProgress(crawler, progress_queue, source.name))
+        deferred = process.crawl(crawler, source=source)
         deferred.addErrback(_log_crawl_failure, source.name)
     process.start()
 

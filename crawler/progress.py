@@ -1,60 +1,46 @@
-"""Scrapy extension: pages done/total per source, sent to the parent process for a progress display."""
+"""Pages done/total of one source's crawl, from its crawler's signals, sent to the parent process for
+`policywatch run`'s progress display. The crawl process attaches it to each crawler it creates
+(crawler/process.py); nothing travels through Scrapy's settings."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from scrapy import Spider, signals
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-from twisted.internet import task
 
 INTERVAL = 0.5  # seconds between updates
 
 
-class SharedRef:
-    """Carries a process-shared object (a multiprocessing queue) through Scrapy's settings, which
-    deep-copy their values for every crawler; a queue must not be copied or pickled there."""
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-
-    def __copy__(self) -> SharedRef:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SharedRef:
-        return self
-
-
-class ProgressExtension:
-    def __init__(self, crawler: Crawler, queue: Any) -> None:
-        self.crawler = crawler
+class CrawlProgress:
+    def __init__(self, crawler: Crawler, queue: Any, source: str) -> None:
         self.queue = queue
-        self.loop: task.LoopingCall | None = None
+        self.source = source
+        self.done = 0  # responses received
+        self.total = 0  # requests scheduled (retries and redirects included, as responses are)
+        self._sent_at = 0.0
+        crawler.signals.connect(self._opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(self._received, signal=signals.response_received)
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
-        shared = crawler.settings.get("POLICYWATCH_PROGRESS_QUEUE")
-        if shared is None:
-            raise NotConfigured("no progress queue")
-        ext = cls(crawler, shared.obj)
-        crawler.signals.connect(ext.opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.closed, signal=signals.spider_closed)
-        return ext
+    def _push(self, finished: bool = False) -> None:
+        now = time.monotonic()
+        if finished or now - self._sent_at >= INTERVAL:
+            self._sent_at = now
+            self.queue.put_nowait((self.source, self.done, max(self.done, self.total), finished))
 
-    def _push(self, spider: Spider, finished: bool) -> None:
-        stats = self.crawler.stats
-        assert stats is not None
-        done = int(stats.get_value("response_received_count", 0) or 0)
-        total = max(done, int(stats.get_value("scheduler/enqueued", 0) or 0))
-        source = getattr(spider, "source", None)
-        self.queue.put_nowait((source.name if source else spider.name, done, total, finished))
+    def _opened(self) -> None:
+        self._push()
 
-    def opened(self, spider: Spider) -> None:
-        self.loop = task.LoopingCall(self._push, spider, False)
-        self.loop.start(INTERVAL, now=True)
+    def _scheduled(self) -> None:
+        self.total += 1
+        self._push()
 
-    def closed(self, spider: Spider) -> None:
-        if self.loop is not None and self.loop.running:
-            self.loop.stop()
-        self._push(spider, True)
+    def _received(self) -> None:
+        self.done += 1
+        self._push()
+
+    def _closed(self) -> None:
+        self._push(finished=True)

@@ -39,12 +39,10 @@ POLICYWATCH_CONFIG = None  # policywatch.toml: settings and [database] url (defa
 POLICYWATCH_SOURCES = None  # the sources file (default ./seeds/sources.yaml, else the bundled catalogue)
 
 ITEM_PIPELINES = {"crawler.pipelines.IngestPipeline": 300}
-# Pages done/total per source for `policywatch run`'s progress display (off without a queue);
 # AutoThrottle whose floor is each host's own download_delay and any Retry-After pause it asked for;
 # a bare `scrapy crawl policy -a source=NAME` is a whole run, as `policywatch run --source NAME` is
 # (off under `policywatch run`, which owns its run).
 EXTENSIONS = {
-    "crawler.progress.ProgressExtension": 500,
     "monitor.scrapyrun.StandaloneRun": 100,
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.throttle.PoliteAutoThrottle": 0,

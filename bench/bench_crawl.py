@@ -194,7 +194,7 @@ def main() -> None:
         with serve(site) as (base, server_name):
             sources = tmp / "sources.yaml"
             sources.write_text(
-                f"sources:\n  - name: library\n    region: 北京市某区\n    start_urls: ['{base}/lib/index.html']\n"
+                f"sources:\n  - name: library\n    region: 北京市某区\n    start_urls: ['{base}/lib/index.html']\n    allow_private: true\n"
                 f"    download_delay: 0\n    concurrency: {conc}\n    max_list_pages: {pages // mirror.PER_LIST + 2}\n"
             )  # policies in force (or of unknown status) are re-checked on every run
             print(f"{pages} pages, served by {server_name}, concurrency {conc}, on {os.cpu_count()} cores")

@@ -24,7 +24,7 @@ from monitor.reprocess import reprocess
 from monitor.store.db import Database
 from monitor.store.models import Run, Version
 
-SOURCE = SourceConfig(name="bench", start_urls=("http://127.0.0.1:9/",), region="某区")
+SOURCE = SourceConfig(name="bench", start_urls=("http://127.0.0.1:9/",), allow_private=True, region="某区")
 TODAY = date(2026, 1, 1)
 
 

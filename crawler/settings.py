@@ -32,6 +32,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
+    # Only http(s) on public addresses unless the source sets allow_private (every hop, robots.txt too).
+    "crawler.addresses.PublicAddressMiddleware": 50,
 }
 
 # What a bare `scrapy crawl policy -a source=NAME` reads (crawler/context.py), as `policywatch` does:

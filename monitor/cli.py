@@ -263,19 +263,22 @@ def diff(policy: str, db_url: str | None, from_seq: int | None, to_seq: int | No
 @click.argument("path_or_url")
 @click.option("--published", type=click.DateTime(["%Y-%m-%d"]), help="Publication date, when the page lacks it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the documented contract).")
-def extract(path_or_url: str, published: Any, as_json: bool) -> None:
-    """Read a policy's lifecycle from an HTML file, a plain-text file or a URL: 文号, issuers,
+@click.option("--allow-private", is_flag=True, help="Allow a URL on a loopback/private/link-local address.")
+def extract(path_or_url: str, published: Any, as_json: bool, allow_private: bool) -> None:
+    """Read a policy's lifecycle from an HTML file, a plain-text file or an http(s) URL: 文号, issuers,
     publish/effective/expiry dates, repeals and the status today."""
     import json
 
+    from rich.markup import escape
     from rich.table import Table
 
+    from monitor.netguard import cli_wording
     from monitor.readpolicy import read_policy
 
     try:
-        result = read_policy(path_or_url, published.date() if published else None)
+        result = read_policy(path_or_url, published.date() if published else None, allow_private=allow_private)
     except (OSError, ValueError) as exc:
-        err.print(f"[red]cannot read {path_or_url}:[/red] {exc}")
+        err.print(f"[red]cannot read {escape(path_or_url)}:[/red] {escape(cli_wording(str(exc)))}")
         sys.exit(EXIT_CANNOT_RUN)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))

@@ -53,9 +53,17 @@ def sources_check(name: str, sources_file: str | None, details: int) -> None:
     kept and the links dropped with the reason (deny, not allowed, heuristic, off-site), and the
     title, 文号, dates and body length of the first detail pages. Stores nothing.
     Exit 1 when the lists give no detail link or a detail page reads empty."""
+    from rich.markup import escape
+
+    from monitor.netguard import resolved_refusal
     from monitor.sourcecheck import check_source
 
     source = sources_or_exit(sources_file, [name])[0]
+    for url in source.start_urls:
+        refusal = resolved_refusal(url, source.allow_private)
+        if refusal:
+            err.print(f"[red]address refused[/red]: {escape(url)}: {escape(refusal)}")
+            sys.exit(EXIT_CANNOT_RUN)
     report = check_source(source, details=details)
     decides = {
         "allow": f"allow {list(source.allow)}",
@@ -100,20 +108,27 @@ def sources_check(name: str, sources_file: str | None, details: int) -> None:
 @sources_group.command("suggest")
 @click.argument("url")
 @click.option("--name", help="Name for the entry (default: from the host and column).")
-def sources_suggest(url: str, name: str | None) -> None:
+@click.option("--allow-private", is_flag=True, help="Allow a loopback/private/link-local address (an intranet site).")
+def sources_suggest(url: str, name: str | None, allow_private: bool) -> None:
     """Fetch the list page URL and print a source entry to paste into sources.yaml: start_urls, an
     allow regex generalised from the links found, the pagination detected and the encoding."""
+    from functools import partial
+
+    from rich.markup import escape
+
+    from monitor.netguard import cli_wording, resolved_refusal
     from monitor.readpolicy import fetch_decoded
     from monitor.suggest import default_name, source_yaml, suggest
 
-    if not url.startswith(("http://", "https://")):
-        err.print(f"[red]not an http(s) URL[/red]: {url}")
+    refusal = resolved_refusal(url, allow_private)
+    if refusal:
+        err.print(f"[red]address refused[/red]: {escape(url)}: {escape(cli_wording(refusal))}")
         sys.exit(EXIT_CANNOT_RUN)
     try:
-        found = suggest(url, fetch_decoded)
-    except OSError as exc:
+        found = suggest(url, partial(fetch_decoded, allow_private=allow_private))
+    except (OSError, ValueError) as exc:
         err.print(f"[red]cannot fetch[/red] {url}: {exc}")
         sys.exit(EXIT_PARTIAL)
-    console.print(source_yaml(found, name or default_name(url)), highlight=False, markup=False)
+    console.print(source_yaml(found, name or default_name(url), allow_private), highlight=False, markup=False)
     if not found.allow:
         sys.exit(EXIT_PARTIAL)

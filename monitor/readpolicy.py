@@ -18,20 +18,40 @@ from monitor.docnumber import split_title
 from monitor.encoding import decode_html
 from monitor.extract import extract_page
 from monitor.lifecycle import StatusFacts, compute_status, extract, today_in_shanghai
+from monitor.netguard import check_url
 from monitor.normalise import normalise
 
 
-def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to an http(s) address the fetch may reach (monitor.netguard)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        check_url(newurl, self.allow_private)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _open(url: str, timeout: float, allow_private: bool) -> Any:
+    """urlopen for http(s) URLs on public addresses (and every redirect hop); AddressRefused (a
+    ValueError) says why not."""
+    check_url(url, allow_private)
+    opener = urllib.request.build_opener(_GuardedRedirects(allow_private))
+    request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
+    return opener.open(request, timeout=timeout)
+
+
+def fetch(url: str, timeout: float = 30, allow_private: bool = False) -> tuple[int, str]:
     """One polite GET, decoded as the spider decodes (monitor.encoding)."""
-    status, _, text = fetch_decoded(url, timeout)
+    status, _, text = fetch_decoded(url, timeout, allow_private)
     return status, text
 
 
-def fetch_decoded(url: str, timeout: float = 30) -> tuple[int, str, str]:
+def fetch_decoded(url: str, timeout: float = 30, allow_private: bool = False) -> tuple[int, str, str]:
     """One polite GET: (status, the encoding it was read in, text), decoded as the spider decodes."""
-    request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only, checked by callers
+        with _open(url, timeout, allow_private) as response:
             raw = response.read(20 * 1024 * 1024)
             status, content_type = response.status, response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
@@ -40,10 +60,9 @@ def fetch_decoded(url: str, timeout: float = 30) -> tuple[int, str, str]:
     return status, encoding, text
 
 
-def _download(url: str, timeout: float = 30) -> tuple[bytes, str]:
-    request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
+def _download(url: str, timeout: float = 30, allow_private: bool = False) -> tuple[bytes, str]:
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only, checked by the caller
+        with _open(url, timeout, allow_private) as response:
             return response.read(20 * 1024 * 1024), response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
         raise ValueError(f"HTTP {exc.code}") from exc
@@ -68,10 +87,10 @@ def _is_binary(raw: bytes, text: str) -> bool:
     return b"\x00" in raw[:8192] or odd > max(8, len(head) // 50)
 
 
-def _load(path_or_url: str) -> tuple[str, str]:
+def _load(path_or_url: str, allow_private: bool = False) -> tuple[str, str]:
     """Returns (text, url): HTML, plain text, PDF or DOCX; anything else is refused."""
-    if path_or_url.startswith(("http://", "https://")):
-        raw, content_type = _download(path_or_url)
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path_or_url):
+        raw, content_type = _download(path_or_url, allow_private=allow_private)
         url = path_or_url
     else:
         raw, content_type = Path(path_or_url).read_bytes(), ""
@@ -126,8 +145,10 @@ def _plain_text(text: str) -> tuple[str, list[str], dict[str, str]]:
     return title, (lines[1:] or lines) if title == split_title(lines[0]) else lines, fields
 
 
-def read_policy(path_or_url: str, published: date | None = None, today: date | None = None) -> dict[str, Any]:
-    text, url = _load(path_or_url)
+def read_policy(
+    path_or_url: str, published: date | None = None, today: date | None = None, allow_private: bool = False
+) -> dict[str, Any]:
+    text, url = _load(path_or_url, allow_private)
     if _looks_like_html(text):
         page = extract_page(text, url)
         title, blocks, fields = page.title, list(page.blocks), dict(page.fields)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from crawler.apilist import api_links, api_rows
 from crawler.listing import LinkRules, discover
@@ -13,6 +14,7 @@ from monitor.config import SourceConfig
 from monitor.contracts import ListedLink
 from monitor.extract import ExtractError, detect_block_page
 from monitor.ingest import parse_page
+from monitor.netguard import AddressRefused
 from monitor.readpolicy import fetch
 
 Fetch = Callable[[str], tuple[int, str]]
@@ -134,14 +136,14 @@ def _safe(get: Fetch) -> Fetch:
     def wrapped(url: str) -> tuple[int, str]:
         try:
             return get(url)
-        except OSError:
+        except (OSError, AddressRefused):
             return 0, ""
 
     return wrapped
 
 
-def check_source(source: SourceConfig, get: Fetch = fetch, details: int = 5) -> SourceCheck:
-    get = _safe(get)
+def check_source(source: SourceConfig, get: Fetch | None = None, details: int = 5) -> SourceCheck:
+    get = _safe(get or partial(fetch, allow_private=source.allow_private))
     rules = LinkRules.of(source)
     result = SourceCheck(rules_mode(rules))
     (_read_api if source.kind == "json_api" else _walk_lists)(source, rules, result, get)

@@ -84,13 +84,15 @@ def suggest(url: str, get: Callable[[str], tuple[int, str, str]]) -> Suggestion:
     return Suggestion(url, encoding, allow, matched, len(candidates), dict(listing.page_how))
 
 
-def source_yaml(s: Suggestion, name: str) -> str:
+def source_yaml(s: Suggestion, name: str, allow_private: bool = False) -> str:
     """The entry to paste, with what was found written as comments."""
     lines = [
         f"  - name: {name}",
         '    region: ""                      # fill in, e.g. 北京市海淀区',
         f'    start_urls: ["{s.url}"]',
     ]
+    if allow_private:
+        lines.append("    allow_private: true             # a loopback/private/link-local address (--allow-private)")
     if s.allow:
         lines.append(f"    allow: ['{s.allow}']")
         lines.append(f"    # {len(s.matched)} of the {s.links_seen} links on the first list pages match allow, e.g.:")

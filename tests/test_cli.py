@@ -79,16 +79,17 @@ def test_extract_json_contract_on_html_gbk_and_text(tmp_path: Path) -> None:
 def test_bad_sources_file_exits_2_naming_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "sources.yaml"
     bad.write_text(
-        "- name: ok\n  start_urls: [http://127.0.0.1:9/]\n- name: broken\n  start_urls: [ftp://x]\n", encoding="utf-8"
+        "- name: ok\n  start_urls: [http://127.0.0.1:9/]\n  allow_private: true\n- name: broken\n  start_urls: [ftp://x]\n",
+        encoding="utf-8",
     )
     done = pw("run", "--sources", str(bad), "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert done.returncode == 2
-    assert f"{bad}:4: source 'broken'" in done.stderr and "ftp://x" in done.stderr
+    assert f"{bad}:5: source 'broken'" in done.stderr and "ftp://x" in done.stderr
 
 
 def test_unreachable_database_exits_2_without_leaking_the_password(tmp_path: Path) -> None:
     src = tmp_path / "sources.yaml"
-    src.write_text("- name: a\n  start_urls: [http://127.0.0.1:9/]\n", encoding="utf-8")
+    src.write_text("- name: a\n  start_urls: [http://127.0.0.1:9/]\n  allow_private: true\n", encoding="utf-8")
     done = pw("run", "--sources", str(src), "--db", "postgresql://u:s3cretpw@127.0.0.1:1/db")
     assert done.returncode == 2
     assert "cannot open database" in done.stderr

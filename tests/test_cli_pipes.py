@@ -77,7 +77,10 @@ def test_every_listing_speaks_json_in_a_pipe_and_tables_are_never_cut(tmp_path: 
     _store(db, hook, OK_STATS)
     config = _config(tmp_path, hook)
     sources = tmp_path / "sources.yaml"
-    sources.write_text("- name: a\n  region: 北京市东城区\n  start_urls: [http://127.0.0.1:9/]\n", encoding="utf-8")
+    sources.write_text(
+        "- name: a\n  region: 北京市东城区\n  start_urls: [http://127.0.0.1:9/]\n  allow_private: true\n",
+        encoding="utf-8",
+    )
     outputs = {
         "status": pw("status", "--db", str(db_file), "--json"),
         "policies": pw("policies", "--db", str(db_file), "--json"),

@@ -34,7 +34,9 @@ def _install(tmp_path: Path, server: DemoServer, hook: WebhookReceiver, dead_sou
     for s in sources:
         s["download_delay"] = 0
     if dead_source:
-        sources.append({"name": "dead", "region": "北京市", "start_urls": ["http://127.0.0.1:9/list/"]})
+        sources.append(
+            {"name": "dead", "region": "北京市", "start_urls": ["http://127.0.0.1:9/list/"], "allow_private": True}
+        )
     (srv / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
     (srv / "policywatch.toml").write_text(
         f'[[subscribers]]\nname = "ops"\nurls = ["{hook.url.replace("http", "json", 1)}/alerts"]\n', encoding="utf-8"

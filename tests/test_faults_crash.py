@@ -51,7 +51,7 @@ def slow_site(site: FaultSite, pages: int = 6) -> list[str]:
 def write_sources(tmp_path: Path, site: FaultSite) -> Path:
     sources = tmp_path / "sources.yaml"
     sources.write_text(
-        f'sources:\n  - name: site\n    start_urls: ["{site.base}/zcwj/index.html"]\n'
+        f'sources:\n  - name: site\n    start_urls: ["{site.base}/zcwj/index.html"]\n    allow_private: true\n'
         "    download_delay: 0\n    concurrency: 1\n",
         encoding="utf-8",
     )

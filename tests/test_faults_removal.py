@@ -39,7 +39,7 @@ class Site:
         sub = Subscriber("ops", (robot.url.replace("http", "json", 1) + "/hook",))
         self.settings = Settings(subscribers=(sub,))
         self.sources: list[SourceConfig] = parse_sources(
-            f'- name: site\n  start_urls: ["{site.base}/zcwj/index.html"]\n'
+            f'- name: site\n  start_urls: ["{site.base}/zcwj/index.html"]\n  allow_private: true\n'
         )
 
     def run(self) -> RunResult:

@@ -43,7 +43,7 @@ def test_restart_inside_the_misfire_grace_runs_the_missed_source_once(tmp_path: 
         site.publish("/zcwj/202501/t1.html", policy_page(1))
         sources = tmp_path / "sources.yaml"
         sources.write_text(
-            f'sources:\n  - name: site\n    start_urls: ["{site.base}/zcwj/index.html"]\n'
+            f'sources:\n  - name: site\n    start_urls: ["{site.base}/zcwj/index.html"]\n    allow_private: true\n'
             '    download_delay: 0\n    schedule: "10 2 * * *"\n',
             encoding="utf-8",
         )

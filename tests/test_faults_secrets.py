@@ -53,7 +53,7 @@ def test_planted_password_and_robot_key_appear_in_no_output(tmp_path: Path) -> N
         site.publish("/zcwj/202501/t1.html", policy_page(1))
         sources = tmp_path / "sources.yaml"
         sources.write_text(
-            f'sources:\n  - name: site\n    start_urls: ["{site.base}/zcwj/index.html"]\n    download_delay: 0\n',
+            f'sources:\n  - name: site\n    start_urls: ["{site.base}/zcwj/index.html"]\n    allow_private: true\n    download_delay: 0\n',
             encoding="utf-8",
         )
         config = tmp_path / "policywatch.toml"

@@ -85,7 +85,9 @@ class Bed:
         site.publish("/zcwj/index.html", list_page(self.paths))
         site.publish("/error.html", NOT_FOUND)
         self.settings = Settings(subscribers=(Subscriber("ops", (robot.url.replace("http", "json", 1) + "/h",)),))
-        self.sources = parse_sources(f'- name: site\n  start_urls: ["{site.base}/zcwj/index.html"]\n')
+        self.sources = parse_sources(
+            f'- name: site\n  start_urls: ["{site.base}/zcwj/index.html"]\n  allow_private: true\n'
+        )
         self.publish()
 
     def publish(self) -> None:

@@ -162,13 +162,16 @@ SOURCES = """
 - name: trs
   region: 某区
   start_urls: ["{base}/a/index.html"]
+  allow_private: true
 - name: bj
   region: 北京市
   start_urls: ["{base}/b/"]
+  allow_private: true
 - name: hd-api
   region: 北京市海淀区
   kind: json_api
   start_urls: ["{base}/api/search?pageNum=1"]
+  allow_private: true
   api:
     rows: rows
     url: docPubUrl
@@ -259,7 +262,7 @@ def test_retry_after_is_honoured_and_a_5xx_is_never_a_removal(db: Database) -> N
         "/l/202501/t20250101_1.html": Fixture(b"busy", status=429, headers={"Retry-After": "1"}),
     }
     with FixtureServer(pages) as server:
-        sources = parse_sources(f'- name: slow\n  start_urls: ["{server.base}/l/index.html"]\n')
+        sources = parse_sources(f'- name: slow\n  start_urls: ["{server.base}/l/index.html"]\n  allow_private: true\n')
         result = run_once(
             db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides={**DEMO_SCRAPY, "RETRY_TIMES": 1}
         )
@@ -302,8 +305,8 @@ def test_a_policy_mirrored_on_two_sites_is_one_policy_with_two_urls(db: Database
     }
     with FixtureServer(pages) as server:
         sources = parse_sources(
-            f'- name: kfq\n  start_urls: ["{server.base}/kfq/index.html"]\n'
-            f'- name: beijing\n  start_urls: ["{server.base}/bj/index.html"]\n'
+            f'- name: kfq\n  start_urls: ["{server.base}/kfq/index.html"]\n  allow_private: true\n'
+            f'- name: beijing\n  start_urls: ["{server.base}/bj/index.html"]\n  allow_private: true\n'
         )
         run_once(db, sources, Settings(), report_dir=None, today=TODAY, scrapy_overrides=DEMO_SCRAPY)
         # beijing.gov.cn republishes the district's policy (文号 written without 发, as it often is not).

@@ -72,7 +72,7 @@ def test_a_blind_source_alerts_operators_once_removes_nothing_and_recovers(db: D
 
 
 def test_half_the_pages_empty_is_failing(db: Database) -> None:
-    source = SourceConfig(name="demo-dongcheng", start_urls=(f"{BASE}/dongcheng/index.html",))
+    source = SourceConfig(name="demo-dongcheng", start_urls=(f"{BASE}/dongcheng/index.html",), allow_private=True)
     ing = Ingestor(db, run_id=_run(db), source=source, settings=Settings(), today=TODAY)
     from datetime import UTC, datetime
 

@@ -15,7 +15,9 @@ from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Policy, Run, Version
 
 BASE = "http://127.0.0.1:9"
-SOURCE = SourceConfig(name="demo-dongcheng", start_urls=(f"{BASE}/dongcheng/index.html",), region="北京市东城区")
+SOURCE = SourceConfig(
+    name="demo-dongcheng", start_urls=(f"{BASE}/dongcheng/index.html",), allow_private=True, region="北京市东城区"
+)
 SUB = Subscriber(name="ops", urls=("json://127.0.0.1:9/hook",))
 SETTINGS = Settings(subscribers=(SUB,))
 TODAY = date(2026, 11, 27)

@@ -19,7 +19,7 @@ from monitor.store.models import Policy, RepealLink, Run, Source
 from monitor.titlekey import title_keys, title_similarity
 
 BASE = "http://127.0.0.1:9/lib"
-SOURCE = SourceConfig(name="library", start_urls=(f"{BASE}/index.html",), region="北京市")
+SOURCE = SourceConfig(name="library", start_urls=(f"{BASE}/index.html",), allow_private=True, region="北京市")
 TODAY = date(2026, 11, 28)
 NEW_TITLE = "北京市海淀区关于支持人工智能算力基础设施建设的若干措施"
 NEW_NUMBER = "海政发〔2026〕9号"

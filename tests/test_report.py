@@ -19,7 +19,7 @@ from monitor.report import render_report
 from monitor.store.db import Database
 from monitor.store.models import Policy, Run
 
-SOURCE = SourceConfig(name="hostile", start_urls=("http://127.0.0.1:9/list/",), region="<b>区</b>")
+SOURCE = SourceConfig(name="hostile", start_urls=("http://127.0.0.1:9/list/",), allow_private=True, region="<b>区</b>")
 LONG = "很长" * 5000  # a 10,000-character single line
 
 

@@ -35,7 +35,7 @@ def test_suggest_writes_an_entry_that_finds_every_policy() -> None:
             "/zc/zcwj-index-1.shtml": ("页码链接", "utf-8", 3),
         }
         for path, (how, encoding, policies) in cases.items():
-            done = _cli("sources", "suggest", server.base + path, "--name", "new-site")
+            done = _cli("sources", "suggest", server.base + path, "--name", "new-site", "--allow-private")
             assert done.returncode == 0, (path, done.stdout, done.stderr)
             entry = done.stdout
             assert f'start_urls: ["{server.base}{path}"]' in entry
@@ -51,7 +51,7 @@ def test_suggest_writes_an_entry_that_finds_every_policy() -> None:
 def test_suggest_says_when_it_cannot_generalise() -> None:
     page = '<html><body><a href="/a.html">一</a></body></html>'
     with FixtureServer({"/l/": Fixture(page.encode())}) as server:
-        done = _cli("sources", "suggest", server.base + "/l/")
+        done = _cli("sources", "suggest", server.base + "/l/", "--allow-private")
     assert done.returncode == 1 and "write allow (or selectors.list_links) by hand" in done.stdout
 
 
@@ -59,8 +59,8 @@ def test_sources_check_explains_dropped_links_and_a_blind_list(tmp_path) -> None
     with FixtureServer({"/robots.txt": ROBOTS, **_qa(1)}) as server:
         sources = tmp_path / "sources.yaml"
         sources.write_text(
-            f"- name: good\n  start_urls: [\"{server.base}/qa/zcwj/index.html\"]\n  allow: ['/qa/zcwj/[^/]+\\.html$']\n"
-            f'- name: heuristic\n  start_urls: ["{server.base}/qa/zcwj/index.html"]\n',
+            f"- name: good\n  start_urls: [\"{server.base}/qa/zcwj/index.html\"]\n  allow_private: true\n  allow: ['/qa/zcwj/[^/]+\\.html$']\n"
+            f'- name: heuristic\n  start_urls: ["{server.base}/qa/zcwj/index.html"]\n  allow_private: true\n',
             encoding="utf-8",
         )
         good = _cli("sources", "check", "good", "--sources", str(sources))

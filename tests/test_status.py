@@ -14,7 +14,9 @@ from monitor.status import apply_time_transitions
 from monitor.store.db import Database
 from monitor.store.models import Event, Policy, RepealLink, Run
 
-SOURCE = SourceConfig(name="fixture", start_urls=("http://127.0.0.1:9/list/",), region="北京市测试区")
+SOURCE = SourceConfig(
+    name="fixture", start_urls=("http://127.0.0.1:9/list/",), allow_private=True, region="北京市测试区"
+)
 SETTINGS = Settings(subscribers=(Subscriber("ops", ("json://127.0.0.1:9/",)),))
 
 

@@ -34,7 +34,7 @@ def _gaps(site: FaultSite, paths: list[str]) -> list[float]:
 
 def _run(db: Database, base: str, delay: float, concurrency: int = 1) -> dict[str, int]:
     sources = parse_sources(
-        f'- name: own\n  start_urls: ["{base}/zcwj/index.html"]\n  download_delay: {delay}\n'
+        f'- name: own\n  start_urls: ["{base}/zcwj/index.html"]\n  allow_private: true\n  download_delay: {delay}\n'
         f"  concurrency: {concurrency}\n"
     )
     # AutoThrottle stays on; only retries are fewer so a failing page does not hold the test.

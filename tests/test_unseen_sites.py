@@ -32,15 +32,19 @@ ROBOTS = Fixture(b"User-agent: *\nAllow: /\n", "text/plain")
 SOURCES = r"""
 - name: qa
   start_urls: ["{base}/qa/zcwj/index.html"]
+  allow_private: true
   allow: ['/qa/zcwj/[^/]+\.html$']
 - name: gb
   start_urls: ["{base}/gb/list.jsp?page=1"]
+  allow_private: true
   allow: ['detail\.jsp\?id=\d+']
 - name: art
   start_urls: ["{base}/col/col123/1.html"]
+  allow_private: true
   allow: ['/art/\d{{4}}/']
 - name: zc
   start_urls: ["{base}/zc/zcwj-index-1.shtml"]
+  allow_private: true
   allow: ['content\.shtml\?id=']
 """
 
@@ -280,6 +284,7 @@ def test_unseen_sites_every_policy_and_every_planted_change(db: Database) -> Non
 REDESIGN = r"""
 - name: qa
   start_urls: ["{base}/qa/zcwj/index.html"]
+  allow_private: true
   allow: ['/qa/zcwj/[^/]+\.html$']
 """
 
@@ -376,6 +381,7 @@ def test_max_list_pages_cap_is_reported_never_silent(db: Database, tmp_path: Pat
     capped = r"""
 - name: gb
   start_urls: ["{base}/gb/list.jsp?page=1"]
+  allow_private: true
   allow: ['detail\.jsp\?id=\d+']
   max_list_pages: 1
 """

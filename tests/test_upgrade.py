@@ -81,7 +81,7 @@ def _site(amount: str = "500") -> dict[str, Fixture]:
 
 def _sources(server: FixtureServer) -> str:
     # Pages in force are re-checked every run, however old (crawler/recheck.py).
-    return f'- name: qu\n  region: 某区\n  start_urls: ["{server.base}/p/index.html"]\n'
+    return f'- name: qu\n  region: 某区\n  start_urls: ["{server.base}/p/index.html"]\n  allow_private: true\n'
 
 
 def _older_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -284,7 +284,7 @@ def test_page_inputs_round_trip_and_legacy_reconstruction() -> None:
     assert legacy_inputs(document, {}, []) == PageInputs()
 
 
-SOURCE = SourceConfig(name="qu", start_urls=("http://127.0.0.1:9/p/",), region="某区")
+SOURCE = SourceConfig(name="qu", start_urls=("http://127.0.0.1:9/p/",), allow_private=True, region="某区")
 HOOK = Settings(subscribers=(Subscriber("all", ("json://127.0.0.1:9/hook",)),))
 
 

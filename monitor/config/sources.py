@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from monitor.config.types import Crontab, Delay, HttpUrls, Name, Positive, Regexes, Text
+from monitor.config.types import Crontab, Delay, Flag, HttpUrls, Name, Positive, Regexes, Text
+from monitor.netguard import literal_refusal
 
 
 def _none_is_empty(value: Any) -> Any:
@@ -28,6 +29,9 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Name
+    # Fetch from loopback/private/link-local addresses (an intranet mirror, test fixtures); see
+    # monitor/netguard.py. Declared before start_urls, which are judged by it.
+    allow_private: Flag = False
     start_urls: HttpUrls
     region: Annotated[Text, BeforeValidator(_none_is_empty)] = ""
     allow: Regexes = ()  # regexes a detail-page URL must match
@@ -44,6 +48,16 @@ class SourceConfig(BaseModel):
     full_refetch_days: Positive = 7
     kind: Literal["html", "json_api"] = "html"  # list pages, or a policy library's JSON search API
     api: dict[str, Any] | None = Field(default=None, validate_default=True)  # json_api: see seeds/sources.yaml
+
+    @field_validator("start_urls")
+    @classmethod
+    def _public_addresses(cls, urls: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """Literal private addresses are refused now; names are resolved and judged at fetch time."""
+        for url in urls:
+            refusal = literal_refusal(url, bool(info.data.get("allow_private", False)))
+            if refusal:
+                raise ValueError(f"start_url '{url}': {refusal}")
+        return urls
 
     @field_validator("api")
     @classmethod

@@ -205,6 +205,7 @@ class DemoSite:
                 "name": f"demo-{site['name']}",
                 "region": site["region"],
                 "start_urls": [f"{base_url}/{site['name']}/index.html"],
+                "allow_private": True,  # the demo serves its sites on loopback
             }
             if site["name"] != "aggregator":
                 entry["allow"] = [rf"/{site['name']}/\d{{6}}/t\d{{8}}_\d+\.html$"]

@@ -57,6 +57,14 @@ def _status_report(session: Session) -> dict[str, Any]:
         retrying_alerts=retrying or 0,
         unconfirmed_alerts=alerts.get("unconfirmed", 0),
     )
+    # Why alerts are not getting through, in the channel's own words (masked when stored).
+    alert_errors = session.execute(
+        select(Alert.last_error, func.count())
+        .where(Alert.status.in_(_UNDELIVERED), Alert.last_error != "")
+        .group_by(Alert.last_error)
+        .order_by(func.count().desc())
+        .limit(5)
+    ).all()
     today = today_in_shanghai()
     soon = session.scalars(
         select(Policy)
@@ -80,6 +88,7 @@ def _status_report(session: Session) -> dict[str, Any]:
         },
         "failing_sources": [{"source": k, "error": v} for k, v in failing.items()],
         "alerts": alerts,
+        "alert_errors": [{"error": error, "alerts": n} for error, n in alert_errors],
         "expiring_within_30_days": [
             {"id": p.id, "title": p.title, "expires": p.expires_date.isoformat(), "source": p.source.name}
             for p in soon
@@ -126,6 +135,8 @@ def status_command(db_url: str | None, config_file: str | None, as_json: bool) -
             "`policywatch reprocess` updates their facts and statuses at once (nothing is sent)"
         )
     console.print("alerts: " + (", ".join(f"{k} {v}" for k, v in sorted(report["alerts"].items())) or "none"))
+    for row in report["alert_errors"]:
+        console.print(f"alert delivery failing ({row['alerts']} alert(s)): {row['error']}", markup=False, highlight=False)
     table = Table(title=f"{len(report['expiring_within_30_days'])} policy(ies) expiring within 30 days")
     for col in ("expires", "policy", "source"):
         table.add_column(col)

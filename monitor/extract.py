@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -256,7 +256,9 @@ def attachment_links(html: str, url: str, root: lxml.html.HtmlElement | None = N
     """(url, name) of the attachments linked from a page's body, for the spider to fetch."""
     root = parse_html(html, root)
     container, _ = find_body(root)
-    return [(a.url, a.name) for a in read_attachments(container if container is not None else root, url)]
+    found = read_attachments(container if container is not None else root, url)
+    # Only http(s) files are fetched (`JavaScript:…//x.pdf`, `ftp://…` are not attachments one can download).
+    return [(a.url, a.name) for a in found if urlsplit(a.url).scheme.lower() in ("http", "https")]
 
 
 def _title(root: lxml.html.HtmlElement, meta: Mapping[str, str], selector: str | None) -> str:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
-from json import dumps
 from typing import Any
 
 import apprise
 import apprise.plugins.email.base as apprise_email
-import requests
 from apprise.plugins.email import NotifyEmail
 from apprise.plugins.wecombot import NotifyWeComBot
+
+from notifier.robots import post_robot
 
 WECOM_MARKDOWN_LIMIT = 4096  # bytes, the group robot API's limit for markdown content
 
@@ -34,30 +34,7 @@ class NotifyWeComBotMarkdown(NotifyWeComBot):
         self.api_url = os.environ.get("POLICYWATCH_WECOM_URL", self.notify_url).format(key=self.key)
 
     def send(self, body: str, title: str = "", notify_type: Any = None, **kwargs: Any) -> bool:
-        payload = {"msgtype": "markdown", "markdown": {"content": body}}
-        self.throttle()
-        try:
-            response = requests.post(
-                self.api_url,
-                data=dumps(payload, ensure_ascii=False).encode("utf-8"),
-                headers={"User-Agent": self.app_id, "Content-Type": "application/json; charset=utf-8"},
-                verify=self.verify_certificate,
-                timeout=self.request_timeout,
-            )
-        except requests.RequestException as exc:
-            self.logger.warning("WeCom robot unreachable: %s", type(exc).__name__)
-            return False
-        if response.status_code != requests.codes.ok:
-            self.logger.warning("WeCom robot answered HTTP %s", response.status_code)
-            return False
-        try:
-            errcode = response.json().get("errcode", 0)
-        except ValueError:
-            errcode = 0
-        if errcode:
-            self.logger.warning("WeCom robot refused the message: errcode=%s", errcode)
-            return False
-        return True
+        return post_robot(self, "WeCom", self.api_url, {"msgtype": "markdown", "markdown": {"content": body}})
 
 
 _TEXT_PART: contextvars.ContextVar[str] = contextvars.ContextVar("policywatch_text_part", default="")

@@ -22,6 +22,7 @@ from apprise.plugins.email import NotifyEmail
 from notifier.apprise_plugins import WECOM_MARKDOWN_LIMIT, NotifyEmailWithText, NotifyWeComBotMarkdown
 from notifier.compose import Composition
 from notifier.marks import RENDERERS
+from notifier.robots import NotifyDingTalkChecked, NotifyFeishuChecked
 from notifier.templating import Message, fit_bytes, render_template
 
 __all__ = [
@@ -97,10 +98,26 @@ class MarkdownChannel(Channel):
     """Chat robots that read markdown."""
 
     name = "markdown"
-    schemes: ClassVar[tuple[str, ...]] = ("dingtalk", "feishu", "lark", "matrix", "slack", "discord", "tgram")
+    schemes: ClassVar[tuple[str, ...]] = ("lark", "matrix", "slack", "discord", "tgram")
     template = "alert.md.j2"
     marks = "markdown"
     body_format = "markdown"
+
+
+class DingTalkChannel(MarkdownChannel):
+    """DingTalk robots: markdown; an HTTP 200 answer with an errcode is a failed delivery."""
+
+    name = "dingtalk"
+    schemes: ClassVar[tuple[str, ...]] = ("dingtalk",)
+    plugin = NotifyDingTalkChecked
+
+
+class FeishuChannel(MarkdownChannel):
+    """Feishu robots: markdown cards; an HTTP 200 answer with a code/StatusCode is a failed delivery."""
+
+    name = "feishu"
+    schemes: ClassVar[tuple[str, ...]] = ("feishu",)
+    plugin = NotifyFeishuChecked
 
 
 class WebhookChannel(MarkdownChannel):

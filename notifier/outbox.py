@@ -58,6 +58,7 @@ def channel_id(url: str) -> str:
 # message. A connect timeout or a refused connection means it does not.
 _NO_ANSWER = re.compile(r"Read timed out|ReadTimeout|timed out(?!.*connect timeout)", re.I)
 UNKNOWN = "delivery unknown"
+_LOG_PREFIX = re.compile(r"^.*? - (?:WARNING|ERROR) - ")
 
 
 def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Sequence[str], timeout: float = 30) -> str:
@@ -82,7 +83,9 @@ def send_message(url: str, alerts: Sequence[Alert], base_url: str, all_urls: Seq
     lines = captured.getvalue().splitlines()
     if any(_NO_ANSWER.search(line) for line in lines):
         return f"{mask_url(url)}: no answer within {timeout:g} s — {UNKNOWN}, re-sent later with the same key"
-    detail = " ".join(line for line in lines if "WARNING" in line or "ERROR" in line)
+    # apprise's capture lines are "2026-01-02 03:04:05,678 - WARNING - what": keep what, so the same
+    # refusal reads the same on every alert (and `status` can count them).
+    detail = " ".join(_LOG_PREFIX.sub("", line) for line in lines if "WARNING" in line or "ERROR" in line)
     return f"{mask_url(url)}: {scrub(' '.join(detail.split())[-400:] or 'delivery failed', list(all_urls))}"
 
 

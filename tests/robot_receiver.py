@@ -19,12 +19,14 @@ ERROR_BODIES = {
     "wecom": {"errcode": 45009, "errmsg": "api freq out of limit"},
     "dingtalk": {"errcode": 310000, "errmsg": "sign not match"},
     "feishu": {"code": 19021, "msg": "sign match fail or timestamp is not within one hour from current time"},
+    "feishu-9499": {"code": 9499, "msg": "Bad Request", "data": {}},
+    "feishu-status": {"StatusCode": 19001, "StatusMessage": "param invalid: incoming webhook access token invalid"},
 }
 OK_BODY = {"errcode": 0, "errmsg": "ok", "code": 0, "msg": "success", "StatusCode": 0}
 
 
 class RobotReceiver(LoopbackServer):
-    """`script` is consumed one entry per request: "ok", "500", "wecom"/"dingtalk"/"feishu" (200 with
+    """`script` is consumed one entry per request: "ok", "500", "wecom"/"dingtalk"/"feishu"/"feishu-9499"/"feishu-status" (200 with
     that platform's error code), ("slow", seconds) (then ok). Empty script: "ok"."""
 
     def __init__(self, script: list[Any] | None = None) -> None:

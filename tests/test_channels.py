@@ -61,8 +61,9 @@ def test_every_built_in_kind_of_url_has_its_channel() -> None:
         "mailtos://u:p@smtp.example.com": "email",
         "wecombot://KEY": "wecom",
         "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K": "wecom",
-        "dingtalk://TOKEN": "markdown",
-        "feishu://HOOK": "markdown",
+        "dingtalk://TOKEN": "dingtalk",  # markdown, with the robot's 200 + error code read (notifier/robots.py)
+        "feishu://HOOK": "feishu",
+        "lark://TOKEN": "markdown",
         "json://127.0.0.1/x": "webhook",
         "jsons://example.com/x": "webhook",
         "ntfy://topic": "text",

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 
+from monitor.cli import cli
 from monitor.config import Settings, Subscriber
 from monitor.demo.smtpsink import free_port
 from monitor.store.db import Database
@@ -87,3 +89,49 @@ def test_failing_robot_is_retried_and_delivered_exactly_once(
     assert len(robot.accepted) == 2 and robot.distinct() == 2  # each alert once, none twice
     if fault == "wecom":
         assert len(errors_seen) == 4  # 2 refused with errcode 45009, then 2 accepted
+
+
+# Each robot: its apprise URL, the relay variable that points it at our receiver, and the path it posts to.
+ROBOTS = {
+    "wecom": ("wecombot://${ROBOT_KEY}", "POLICYWATCH_WECOM_URL", "/cgi-bin/webhook/send?key={key}"),
+    "dingtalk": ("dingtalk://${ROBOT_KEY}", "POLICYWATCH_DINGTALK_URL", "/robot/send?access_token={token}"),
+    "feishu": ("feishu://${ROBOT_KEY}", "POLICYWATCH_FEISHU_URL", "/open-apis/bot/v2/hook/{token}"),
+}
+REFUSALS = {  # the 200 answer → what the outbox must record and `status` show
+    "wecom": ("wecom", "errcode=45009 errmsg=api freq out of limit"),
+    "dingtalk": ("dingtalk", "errcode=310000 errmsg=sign not match"),
+    "feishu": ("feishu", "code=19021 msg=sign match fail"),
+    "feishu-9499": ("feishu", "code=9499 msg=Bad Request"),
+    "feishu-status": ("feishu", "StatusCode=19001 StatusMessage=param invalid"),
+}
+
+
+@pytest.mark.parametrize("answer", list(REFUSALS))
+def test_http_200_with_a_robot_error_code_is_a_failed_delivery_retried_then_sent_once(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
+    robot_kind, shown = REFUSALS[answer]
+    url, relay, path = ROBOTS[robot_kind]
+    key = "AbCdEf0123456789GhIjKlMnOp"
+    monkeypatch.setenv("ROBOT_KEY", key)
+    with RobotReceiver(script=[answer] * 4) as robot:  # two alerts refused twice each, then accepted
+        monkeypatch.setenv(relay, robot.url + path)
+        sub = Subscriber("robot", (url,))
+        settings = Settings(subscribers=(sub,), alert_max_tries=5)
+        _event(db, (sub,), n=2)
+        now = datetime.now(UTC)
+        first = deliver_pending(db, settings, now=now)
+        errors = [e for _, _, e in _statuses(db)]
+        status = CliRunner().invoke(cli, ["status", "--db", db_url])
+        outcomes = [(first.sent, first.failed)]
+        for hours in (1, 2, 4, 8):
+            stats = deliver_pending(db, settings, now=now + timedelta(hours=hours))
+            outcomes.append((stats.sent, stats.failed))
+    assert outcomes[0] == (0, 2) and outcomes[1] == (0, 2), outcomes  # refused, retried with backoff
+    assert sum(sent for sent, _ in outcomes) == 2 and sum(failed for _, failed in outcomes) == 4
+    assert all(shown in e for e in errors), errors
+    assert len(robot.bodies) == 6 and len(robot.accepted) == 2 and robot.distinct() == 2  # each alert once
+    assert [s for s, _, _ in _statuses(db)] == ["sent", "sent"]
+    # `status` says why in the robot's words, with its key masked.
+    assert status.exit_code == 1 and "alert delivery failing (2 alert(s)): " in status.output, status.output
+    assert shown in status.output and key not in status.output and key not in "".join(errors)

@@ -46,7 +46,7 @@ def _leaks(text: str) -> list[str]:
 def test_planted_password_and_robot_key_appear_in_no_output(tmp_path: Path) -> None:
     with (
         FaultSite() as site,
-        RobotReceiver(script=["wecom"] * 10) as robot,
+        RobotReceiver(script=["wecom", "dingtalk", "feishu"] * 20) as robot,  # every robot refuses, in its words
         SMTPSink(credentials=("alerts", PASSWORD)) as smtp,
     ):
         site.publish("/zcwj/index.html", list_page(["/zcwj/202501/t1.html"]))
@@ -59,7 +59,10 @@ def test_planted_password_and_robot_key_appear_in_no_output(tmp_path: Path) -> N
         config = tmp_path / "policywatch.toml"
         config.write_text(
             '[alerts]\nmax_tries = 2\n[[subscribers]]\nname = "ops"\nurls = ["wecombot://${WECOM_KEY}", '
-            f'"mailto://${{SMTP_USER}}:${{SMTP_PASS}}@127.0.0.1:{smtp.port}?from=pw@localhost&to=ops@localhost&mode=insecure"]\n',
+            '"dingtalk://${WECOM_KEY}", "feishu://${WECOM_KEY}", '
+            f'"mailto://${{SMTP_USER}}:${{SMTP_PASS}}@127.0.0.1:{smtp.port}?from=pw@localhost&to=ops@localhost&mode=insecure"]\n'
+            # A mail server that is down: its connection error (an exception inside apprise) is stored too.
+            '[[subscribers]]\nname = "down"\nurls = ["mailto://${SMTP_USER}:${SMTP_PASS}@127.0.0.1:1?to=x@localhost&mode=insecure"]\n',
             encoding="utf-8",
         )
         env = {
@@ -68,6 +71,8 @@ def test_planted_password_and_robot_key_appear_in_no_output(tmp_path: Path) -> N
             "SMTP_USER": "alerts",
             "SMTP_PASS": PASSWORD,
             "POLICYWATCH_WECOM_URL": robot.url + "/cgi-bin/webhook/send?key={key}",
+            "POLICYWATCH_DINGTALK_URL": robot.url + "/robot/send?access_token={token}",
+            "POLICYWATCH_FEISHU_URL": robot.url + "/open-apis/bot/v2/hook/{token}",
             "COLUMNS": "400",
         }
         db_url = f"sqlite:///{tmp_path / 'pw.db'}"
@@ -84,20 +89,31 @@ def test_planted_password_and_robot_key_appear_in_no_output(tmp_path: Path) -> N
         site.publish("/zcwj/202501/t2.html", policy_page(2))
         second = pw("-vv", "run", *common, "--report-dir", str(tmp_path / "report"))
         pw("-vv", "subscribers", "test", "ops", "--config", str(config))
+        site.publish("/zcwj/202501/t2.html", policy_page(2, amount=900))
+        pw("--log-json", "-v", "run", *common, "--report-dir", str(tmp_path / "report"))
         pw("status", "--db", db_url, "--config", str(config))
+        pw("status", "--json", "--db", db_url, "--config", str(config))
+        pw("alerts", "list", "--all", "--json", "--db", db_url)
+        pw("alerts", "retry", "--db", db_url, "--config", str(config))
+        pw("events", "--json", "--db", db_url)
         pw("subscribers", "list", "--config", str(config))
+        pw("config", "check", "--sources", str(sources), "--config", str(config))
 
     db = Database(db_url)
     with db.session() as s:
-        errors = [a.last_error for a in s.scalars(select(Alert))]
+        stored = [(a.subscriber, a.last_error) for a in s.scalars(select(Alert))]
+    errors = [e for _, e in stored]
     db.dispose()
     report = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "report").rglob("*.html"))
-    everything = "\n".join([*outputs, *errors, report])
+    received = [*robot.bodies, *(m.as_string() for m in smtp.messages)]  # the alert bodies themselves
+    everything = "\n".join([*outputs, *errors, report, *received])
 
     # The run really reached both channels: the robot refused (errcode), the SMTP server took the
     # password with all its delimiters and got the mail.
     assert "urllib3" in second.stderr and "/cgi-bin/webhook/send?key=" in second.stderr  # -vv was on
-    assert errors and all("45009" in e for e in errors)
+    ops, down = [e for who, e in stored if who == "ops"], [e for who, e in stored if who == "down"]
+    assert ops and all("45009" in e and "310000" in e and "19021" in e for e in ops), ops
+    assert down and all("mailto://" in e for e in down), down
     assert smtp.logins and all(ok for _, ok in smtp.logins) and len(smtp.messages) >= 2
     assert robot.bodies
     assert _leaks(everything) == [], everything[-3000:]

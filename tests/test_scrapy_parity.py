@@ -48,7 +48,7 @@ def _files(tmp: Path, name: str, base: str) -> Path:
     side = tmp / name
     side.mkdir()
     (side / "sources.yaml").write_text(
-        f'- name: own\n  region: 某区\n  start_urls: ["{base}/zcwj/index.html"]\n  download_delay: 0\n',
+        f'- name: own\n  region: 某区\n  start_urls: ["{base}/zcwj/index.html"]\n  allow_private: true\n  download_delay: 0\n',
         encoding="utf-8",
     )
     (side / "policywatch.toml").write_text(

@@ -69,6 +69,7 @@ class IngestPipeline:
     def _finish(self, complete: bool) -> None:
         if self.ingestor is None or self.db is None:
             return  # a paused source: nothing was crawled
+        self.ingestor.flush_not_modified()
         frontier = getattr(self.crawler.spider, "frontier", None)
         if frontier is not None and not frontier.spider.seeder:
             frontier.hand_in(ingestor_part(self.ingestor, complete, frontier.me))  # the coordinator finishes the source

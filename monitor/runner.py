@@ -178,6 +178,6 @@ def close_run(
         )
     if dry_run:
         events = Counter(would["type"] for st in stats.values() for would in st.get("would", []))
-    report = render_report(db, report_dir, today=today) if report_dir and not dry_run else None
+    report = render_report(db, report_dir, today=today, run_id=run_id) if report_dir and not dry_run else None
     status = "partial" if failed or exitcode or delivery.failed else "ok"
     return RunResult(run_id, status, stats, events, delivery, report, failed)

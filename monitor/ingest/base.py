@@ -50,6 +50,10 @@ class IngestBase:
         with self._session() as session:
             row = self._source_row(session)
             self.baselining = row.baselined_at is None
+            self.source_id = row.id
+        # Pages answered 304 (url, when), written together by flush_not_modified(): a re-check of an
+        # unchanged library costs one UPDATE per batch, not a transaction and an ORM load per page.
+        self.not_modified: list[tuple[str, datetime]] = []
 
     def _session(self) -> Any:
         """Policy data: committed, or rolled back at the end of each unit of work in a dry run."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from monitor.contracts import ListPageItem, PageItem
@@ -19,6 +19,8 @@ from monitor.ingest.base import IngestBase, log
 from monitor.ingest.stats import SourceStats
 from monitor.ingest.triage import Fetch, triage
 from monitor.store.models import Policy, Source, Version
+
+NOT_MODIFIED_BATCH = 500
 
 
 class Ingestor(IngestBase):
@@ -97,6 +99,7 @@ class Ingestor(IngestBase):
         return versions.correct(self, session, policy, version, again, latest=latest)
 
     def finish(self, due: int = 0) -> SourceStats:
+        self.flush_not_modified()
         return closing.finish(self, due)
 
     def _failed(self, item: PageItem, reason: str) -> str:
@@ -111,15 +114,35 @@ class Ingestor(IngestBase):
         return "failed"
 
     def _not_modified(self, item: PageItem) -> str:
-        """304 to a conditional request: the page is as stored."""
+        """304 to a conditional request: the page is as stored. Its row is updated with the next
+        batch (NOT_MODIFIED_BATCH pages, or at the end of the source's crawl): a crash before that
+        only makes the next run re-check these pages again."""
         self.stats.unchanged += 1
-        with self._session() as session:
-            policy = self._policy(session, item.url)
-            if policy is not None:
-                policy.last_seen = policy.last_fetched_at = self.now()
-                policy.last_fetch_status, policy.last_fetch_error = 304, ""
-                policy.gone_since, policy.gone_runs = None, 0
+        self.not_modified.append((item.url, self.now()))
+        if len(self.not_modified) >= NOT_MODIFIED_BATCH:
+            self.flush_not_modified()
         return "unchanged"
+
+    def flush_not_modified(self) -> None:
+        """Write the pending 304s: seen and fetched now, not gone — one executemany UPDATE."""
+        pending, self.not_modified = self.not_modified, []
+        if not pending or self.dry_run:
+            return
+        table = Policy.__table__
+        stmt = (
+            update(table)
+            .where(table.c.source_id == bindparam("sid"), table.c.url == bindparam("page"))
+            .values(
+                last_seen=bindparam("at"),
+                last_fetched_at=bindparam("at"),
+                last_fetch_status=304,
+                last_fetch_error="",
+                gone_since=None,
+                gone_runs=0,
+            )
+        )
+        with self._session() as session:
+            session.execute(stmt, [{"sid": self.source_id, "page": url, "at": at} for url, at in pending])
 
     def _gone(self, item: PageItem, reason: str = "") -> str:
         """404/410, or a 200 page saying the page does not exist: a removal only when finish()

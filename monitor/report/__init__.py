@@ -5,6 +5,7 @@ no CDN and no JavaScript is needed to read it."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from monitor.addresses import policy_page
@@ -22,7 +23,7 @@ from monitor.events import EVENT_LABELS
 from monitor.ingest.stats import SourceStats, run_troubles
 from monitor.normalise import document_from_json
 from monitor.store.db import Database
-from monitor.store.models import Event, Policy, RepealLink, Run, Version
+from monitor.store.models import Event, Policy, PolicyAlias, RepealLink, Run, Version
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -63,17 +64,22 @@ def _status_rank(policy: Policy, today: date) -> tuple[int, str]:
     return 1, policy.title
 
 
-def render_report(db: Database, out_dir: str | Path, *, today: date, since: date | None = None) -> Path:
+def render_report(
+    db: Database, out_dir: str | Path, *, today: date, since: date | None = None, run_id: int | None = None
+) -> Path:
+    """Write the report. With `run_id` (a run just finished) only what that run can have changed is
+    re-rendered — the index, the status page, the run's page and the pages of the policies it touched
+    (plus any page missing from the directory) — so a run costs what changed, not the whole library."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    existing = set(os.listdir(out)) if run_id is not None else set()
     with db.session() as session:
         runs = list(session.scalars(select(Run).order_by(Run.id.desc())))
         if since is not None:
             runs = [r for r in runs if r.started_at.date() >= since]
         run_events: dict[int, list[Event]] = defaultdict(list)
-        for event in session.scalars(select(Event).order_by(Event.id)):
-            if event.run_id is not None:
-                run_events[event.run_id].append(event)
+        for event in session.scalars(select(Event).where(Event.run_id.is_not(None)).order_by(Event.id)):
+            run_events[event.run_id].append(event)  # type: ignore[index]
         summaries = [
             {
                 "run": run,
@@ -88,16 +94,32 @@ def render_report(db: Database, out_dir: str | Path, *, today: date, since: date
         ]
         _write(out / "index.html", "index.html", summaries=summaries)
         for run in runs:
-            grouped: dict[str, list[Event]] = defaultdict(list)
-            for event in run_events[run.id]:
-                grouped[event.origin.region or event.origin.name].append(event)
-            _write(out / f"run-{run.id}.html", "run.html", run=run, grouped=dict(sorted(grouped.items())))
+            if run_id is None or run.id == run_id or f"run-{run.id}.html" not in existing:
+                grouped: dict[str, list[Event]] = defaultdict(list)
+                for event in run_events[run.id]:
+                    grouped[event.origin.region or event.origin.name].append(event)
+                _write(out / f"run-{run.id}.html", "run.html", run=run, grouped=dict(sorted(grouped.items())))
         policies = list(session.scalars(select(Policy).order_by(Policy.id)))
+        touched = None if run_id is None else touched_by_run(session, run_id)
         for policy in policies:
-            _write(out / policy_page(policy.id), "policy.html", **_policy_context(session, policy))
+            if touched is None or policy.id in touched or policy_page(policy.id) not in existing:
+                _write(out / policy_page(policy.id), "policy.html", **_policy_context(session, policy))
         policies.sort(key=lambda p: _status_rank(p, today))
         _write(out / "status.html", "status.html", policies=policies, today=today)
     return out / "index.html"
+
+
+def touched_by_run(session: Session, run_id: int) -> set[int]:
+    """Policies whose page a run can have changed: a version or an event of the run, a mirror found
+    during it, and the policies whose repeal links point at one of those."""
+    run = session.get(Run, run_id)
+    direct = union(
+        select(Version.policy_id).where(Version.run_id == run_id),
+        select(Event.policy_id).where(Event.run_id == run_id, Event.policy_id.is_not(None)),
+        select(PolicyAlias.policy_id).where(PolicyAlias.first_seen >= (run.started_at if run else func.now())),
+    ).subquery()
+    linked = select(RepealLink.repealing_policy_id).where(RepealLink.target_policy_id.in_(select(direct.c[0])))
+    return set(session.scalars(select(direct.c[0]))) | set(session.scalars(linked))
 
 
 def _write(path: Path, template: str, **context: Any) -> None:

@@ -19,7 +19,7 @@ from monitor.report import policy_page, render_report
 from monitor.store.db import Database
 from monitor.store.models import Policy, Run, Source
 
-SOURCE = SourceConfig(name="library", start_urls=("http://127.0.0.1:9/lib/",), region="北京市某区")
+SOURCE = SourceConfig(name="library", start_urls=("http://127.0.0.1:9/lib/",), allow_private=True, region="北京市某区")
 PAGES = 1200
 LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)
 TODAY = date(2026, 11, 28)

@@ -5,6 +5,7 @@ runs `crawl_sources` in a fresh (spawned) process per run."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import os
@@ -17,6 +18,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from crawler.childguard import guarded
+from crawler.kinds import SourceKind
 from crawler.progress import CrawlProgress
 from crawler.spiders.policy import PolicySpider
 from monitor.config import Settings, SourceConfig
@@ -38,7 +40,10 @@ def crawl_sources(
     today: date,
     overrides: Mapping[str, Any] | None = None,
     progress_queue: Any = None,
+    kind_modules: Sequence[str] = (),
 ) -> None:
+    for module in kind_modules:  # the source kinds the parent knows, its own included (crawler/kinds.py)
+        importlib.import_module(module)
     scrapy_settings = get_project_settings()
     if scrapy_settings.get("BOT_NAME") != "policywatch":
         scrapy_settings.setmodule("crawler.settings", priority="project")
@@ -81,7 +86,8 @@ def crawl_in_child(
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue() if progress else None
     # The child is bound to this process's life before it imports anything heavy (crawler.childguard).
-    args = (db_url, run_id, list(sources), settings, today, dict(overrides or {}), queue)
+    kind_modules = sorted({kind.__module__ for kind in SourceKind.registry.values()})
+    args = (db_url, run_id, list(sources), settings, today, dict(overrides or {}), queue, kind_modules)
     child = ctx.Process(
         target=guarded, args=(os.getpid(), "crawler.process:crawl_sources", *args), name="policywatch-crawl"
     )

@@ -44,6 +44,7 @@ def config_group() -> None:
 )
 def config_check(config_file: str | None, sources_file: str | None) -> None:
     """Validate the config (and sources) file; every mistake is printed with its line. Exit 2 on any."""
+    from crawler.kinds import kind_check
     from monitor.config import ConfigError, check_settings, load_sources
     from notifier.urlcheck import subscriber_url_problems
 
@@ -64,7 +65,7 @@ def config_check(config_file: str | None, sources_file: str | None) -> None:
                 _warn_about_links(settings.subscribers, settings.report_base_url, path)
     sources = sources_path(sources_file)  # the file `run` and `schedule` would read
     try:
-        console.print(f"{sources}: {len(load_sources(sources))} source(s)")
+        console.print(f"{sources}: {len(load_sources(sources, check=kind_check))} source(s)")
     except ConfigError as exc:
         problems += exc.problems
     for problem in problems:

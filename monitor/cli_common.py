@@ -160,10 +160,12 @@ def sources_option(func: Any) -> Any:
 
 def sources_or_exit(sources_file: str | None, names: Sequence[str] = ()) -> list[SourceConfig]:
     """The sources of a file (only `names` if given), or exit 2 naming the mistake and its line."""
+    from crawler.kinds import kind_check
     from monitor.config import ConfigError, load_sources, sources_by_name
 
     try:
-        sources = load_sources(sources_path(sources_file))
+        # Each source's kind exists and has the options it needs (crawler/kinds.py), named on its line.
+        sources = load_sources(sources_path(sources_file), check=kind_check)
         return sources_by_name(sources, list(names)) if names else sources
     except ConfigError as exc:
         config_error(exc)

@@ -56,7 +56,6 @@ def test_several_values_in_one_string_are_refused_with_their_line() -> None:
         ("concurrency: 0", "'concurrency' must be a positive whole number, not 0"),
         ("download_delay: true", "'download_delay' must be a number (of seconds), not True"),
         ("allow: ['(unclosed']", "bad regex '(unclosed'"),
-        ("kind: rss", "'kind' must be one of 'html' or 'json_api', not 'rss'"),
         ("colour: red", "unknown key 'colour'"),
         ("selectors: {titel: h1}", "unknown key 'titel'"),
     ],
@@ -74,8 +73,6 @@ def test_source_lines_under_a_sources_key_and_for_missing_keys() -> None:
     assert problems[1:] == ["s.yaml:6: 'name' is required", "s.yaml:6: 'start_urls' is required"]
     with pytest.raises(ConfigError, match=r"s.yaml:3: duplicate source name 'a'"):
         parse_sources(GOOD_SOURCE * 2, "s.yaml")
-    with pytest.raises(ConfigError, match=r"s.yaml:1: source 'a': a json_api source needs an 'api' mapping"):
-        parse_sources(GOOD_SOURCE + "  kind: json_api\n", "s.yaml")  # missing: the line of the source
     with pytest.raises(ConfigError, match="needs at least one value"):
         parse_sources("- name: a\n  start_urls: []\n")
 

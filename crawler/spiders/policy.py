@@ -1,5 +1,5 @@
-"""The `policy` spider: list pages (or a JSON policy-library API) first, then each policy page and
-its attachments, for one configured source. It only yields items and requests."""
+"""The `policy` spider: list pages first (read by the source's kind: crawler/kinds.py), then each
+policy page and its attachments, for one configured source. It only yields items and requests."""
 
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.failure import Failure
 
-from crawler.apilist import api_links, api_rows, bump_query
 from crawler.context import crawl_context
+from crawler.kinds import source_kind
 from crawler.known import KnownPage, known_pages
-from crawler.listing import LinkRules, discover
 from monitor.config import SourceConfig
 from monitor.contracts import AttachmentFile, ListedLink, ListPageItem, PageItem
 from monitor.encoding import decode_html
@@ -55,6 +54,7 @@ class PolicySpider(scrapy.Spider):
     def __init__(self, source: SourceConfig, known: Mapping[str, KnownPage] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
+        self.kind = source_kind(source)  # how its lists are read; ConfigError when unknown or misconfigured
         # What the store knows of the source's pages: given (tests), else loaded when the crawl starts.
         self.known: dict[str, KnownPage] = dict(known or {})
         self._load_known = known is None
@@ -99,50 +99,31 @@ class PolicySpider(scrapy.Spider):
 
     def _list_request(self, url: str) -> scrapy.Request:
         self.list_pages_seen.add(url)
-        callback = self.parse_api if self.source.kind == "json_api" else self.parse_list
         return scrapy.Request(
             url,
-            callback=callback,
+            callback=self.parse_list,
             errback=self.list_failed,
             dont_filter=True,
             meta={"handle_httpstatus_list": GONE_STATUSES, "fetch_once": True},
         )
 
     def parse_list(self, response: Response) -> Iterator[Any]:
+        """A list response, read by the source's kind (crawler/kinds.py)."""
         if response.status in GONE_STATUSES:
             yield ListPageItem(
                 self.source.name, response.url, response.status, error=f"list page answered HTTP {response.status}"
             )
             return
-        _, text = decode_html(response.body, _header(response, b"Content-Type"))
-        listing = discover(text, response.url, rules=LinkRules.of(self.source))
-        if listing.redirect:
-            if listing.redirect not in self.list_pages_seen:
-                yield self._list_request(listing.redirect)
+        read = self.kind.read(response, self.list_pages_seen)
+        if read.redirect:
+            if read.redirect not in self.list_pages_seen:
+                yield self._list_request(read.redirect)
             return
-        new_pages = [page for page in listing.next_pages if page not in self.list_pages_seen]
-        room = max(self.source.max_list_pages - len(self.list_pages_seen), 0)
         # Pages past max_list_pages are reported on the list item, never dropped silently.
-        yield ListPageItem(self.source.name, response.url, response.status, listing.links, capped=new_pages[room:])
-        yield from self._detail_requests(listing.links)
-        for page in new_pages[:room]:
+        yield ListPageItem(self.source.name, response.url, response.status, read.links, read.error, read.capped)
+        yield from self._detail_requests(read.links)
+        for page in read.next_pages:
             yield self._list_request(page)
-
-    def parse_api(self, response: Response) -> Iterator[Any]:
-        api = self.source.api or {}
-        try:
-            rows = api_rows(response.body, api)
-        except (ValueError, KeyError, TypeError) as exc:
-            yield ListPageItem(self.source.name, response.url, response.status, error=f"bad JSON: {exc}")
-            return
-        links = [link for link in api_links(rows, api, response.url) if self.source.allows(link.url)]
-        yield ListPageItem(self.source.name, response.url, response.status, links)
-        yield from self._detail_requests(links)
-        page_param = api.get("next_page")
-        if rows and page_param and len(self.list_pages_seen) < int(api.get("max_pages", self.source.max_list_pages)):
-            next_url = bump_query(response.url, str(page_param))
-            if next_url not in self.list_pages_seen:
-                yield self._list_request(next_url)
 
     def _detail_requests(self, links: list[ListedLink]) -> Iterator[scrapy.Request]:
         """New pages, pages whose list entry changed, and known pages due for a re-check."""

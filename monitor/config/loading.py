@@ -53,7 +53,12 @@ def _drop_retired(entries: list[Any], node: Any, prefix: Loc, filename: str) -> 
             del entry[key]
 
 
-def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
+# A check beyond the file's own types, by the layer that knows (the crawler's source kinds): for a
+# source, each (key, what is wrong with it) — reported on that key's line.
+SourceCheck = Callable[[SourceConfig], Sequence[tuple[str, str]]]
+
+
+def parse_sources(text: str, filename: str = "<sources>", check: SourceCheck | None = None) -> list[SourceConfig]:
     data, node = read_yaml(text, filename)
     prefix: list[int | str] = []
     if isinstance(data, dict) and "sources" in data:
@@ -75,21 +80,27 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[SourceConfig]:
             _problems(exc, filename, lambda loc, at_key: yaml_line(node, [*prefix, *loc], at_key), message)
         ) from None
     seen: set[str] = set()
+    problems: list[str] = []
     for i, source in enumerate(sources):
         if source.name in seen:
             line = yaml_line(node, [*prefix, i, "name"])
             raise ConfigError(f"{_where(filename, line)}: duplicate source name '{source.name}'")
         seen.add(source.name)
+        for key, what in check(source) if check else ():
+            line = yaml_line(node, [*prefix, i, key])
+            problems.append(f"{_where(filename, line)}: source '{source.name}': {what}")
+    if problems:
+        raise ConfigError(problems)
     return sources
 
 
-def load_sources(path: str | Path) -> list[SourceConfig]:
+def load_sources(path: str | Path, check: SourceCheck | None = None) -> list[SourceConfig]:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read sources file {path}: {exc.strerror}") from exc
-    return parse_sources(text, str(path))
+    return parse_sources(text, str(path), check)
 
 
 def _settings_message(error: Mapping[str, Any]) -> str:

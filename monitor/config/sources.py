@@ -5,9 +5,9 @@ would otherwise trip over."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
 from monitor.config.types import Crontab, Delay, Flag, HttpUrls, Name, Positive, Regexes, Text
 from monitor.netguard import literal_refusal
@@ -46,8 +46,10 @@ class SourceConfig(BaseModel):
     # every known page gets an unconditional GET at least every `full_refetch_days`.
     recheck_inactive_days: Positive = 7
     full_refetch_days: Positive = 7
-    kind: Literal["html", "json_api"] = "html"  # list pages, or a policy library's JSON search API
-    api: dict[str, Any] | None = Field(default=None, validate_default=True)  # json_api: see seeds/sources.yaml
+    # How its lists are read: html (list pages), json_api (a policy library's JSON search API), or any
+    # kind registered in crawler/kinds.py, which also checks the kind's own options (`api`).
+    kind: Name = "html"
+    api: dict[str, Any] | None = None  # json_api: see seeds/sources.yaml
 
     @field_validator("start_urls")
     @classmethod
@@ -58,13 +60,6 @@ class SourceConfig(BaseModel):
             if refusal:
                 raise ValueError(f"start_url '{url}': {refusal}")
         return urls
-
-    @field_validator("api")
-    @classmethod
-    def _api_for_json(cls, api: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
-        if info.data.get("kind") == "json_api" and not api:
-            raise ValueError("a json_api source needs an 'api' mapping (rows, title, url, …)")
-        return api or None
 
     def allows(self, url: str) -> bool:
         if any(re.search(p, url) for p in self.deny):

@@ -22,7 +22,9 @@ from monitor.store.models import Run
 
 BASE = "http://127.0.0.1:9"
 PATH = "/dongcheng/202504/t20250401_7.html"
-SOURCE = SourceConfig(name="demo-dongcheng", start_urls=(f"{BASE}/dongcheng/index.html",), region="北京市东城区")
+SOURCE = SourceConfig(
+    name="demo-dongcheng", start_urls=(f"{BASE}/dongcheng/index.html",), region="北京市东城区", allow_private=True
+)
 
 
 def test_a_page_is_parsed_once_from_spider_to_stored_version(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,7 +29,9 @@ from monitor.normalise import Document, normalise
 # Versions stamped with another number are re-derived from their raw inputs before they are
 # compared with a new fetch, so the change never reaches subscribers as a text or expiry change;
 # `policywatch reprocess` re-reads all of them at once. 0 marks versions stored before stamps existed.
-DERIVATION_VERSION = 2  # 2: the real-document extraction of #12 (文号 from the text, 落款 dates, more wordings)
+# 2: the real-document extraction of #12 (文号 from the text, 落款 dates, more wordings);
+# 3: a clause marker after a sentence end and spaces ("：　第一条") opens a clause (#17's fuzzer).
+DERIVATION_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)

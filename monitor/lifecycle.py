@@ -181,6 +181,21 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
+def shift(day: date | None, *, days: int = 0, months: int = 0, years: int = 0) -> date | None:
+    """`day` moved by a period, or None when the result lies outside the calendar: a page that says
+    "有效期9999年" or "自印发之日起99999999日后施行" has a date no calendar holds — unknown, never a crash."""
+    if day is None:
+        return None
+    try:
+        if years:
+            day = add_years(day, years)
+        if months:
+            day = add_months(day, months)
+        return day + timedelta(days=days)
+    except (ValueError, OverflowError):
+        return None
+
+
 def _about_this_document(sentence: str) -> bool:
     if SELF_SUBJECT.search(sentence):
         return True
@@ -222,7 +237,7 @@ def _effective(sentences: list[str], written: date | None, published: date | Non
             if anchor is None:
                 return DateRule(None, m.group(0))
             days = to_int(offset) if offset else 0
-            return DateRule(anchor + timedelta(days=days), m.group(0), exact is None)
+            return DateRule(shift(anchor, days=days), m.group(0), exact is None)
     # No commencement clause: legal databases take the publish (or 成文) date.
     presumed = published or written
     return DateRule(presumed, PRESUMED_RULE if presumed else "", presumed is not None)
@@ -240,9 +255,9 @@ def _expires(sentences: list[str], effective: DateRule) -> tuple[DateRule, bool]
             n, unit = to_int(m.group(1)), m.group(2)
             if effective.date is None:
                 return DateRule(None, m.group(0)), trial
-            end = add_years(effective.date, n) if unit == "年" else add_months(effective.date, n)
+            end = shift(effective.date, years=n) if unit == "年" else shift(effective.date, months=n)
             # "有效期三年" from 2025-05-18 runs to 2028-05-17 inclusive.
-            return DateRule(end - timedelta(days=1), m.group(0)), trial
+            return DateRule(shift(end, days=-1), m.group(0)), trial
     return DateRule(None, ""), trial
 
 

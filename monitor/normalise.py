@@ -74,7 +74,11 @@ _MARKERS: tuple[tuple[str, str], ...] = (
 _MARKER_RE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _MARKERS))
 # A marker opens a clause at the start of a block, or after whitespace / a sentence end inside a
 # block (the aggregator flattens a page into one line with spaces where the paragraphs were).
-_SPLIT_BEFORE = re.compile(r"[\s。；;:：!！?？](?=" + "|".join(pattern for _, pattern in _MARKERS) + ")")
+# A sentence end may be followed by spaces before the marker ("：　第一条"): the split comes after
+# them, as it would once the spaces are folded away (normalising normalised text changes nothing).
+_SPLIT_BEFORE = re.compile(
+    r"(?:[。；;:：!！?？][ \t\u3000\xa0]*|\s)(?=" + "|".join(pattern for _, pattern in _MARKERS) + ")"
+)
 # …but a 第X条/章/节 after mere whitespace that reads on as a cross-reference ("符合本措施\u00a0第二条规定的",
 # "依照 第三条第二款", "第五条、第六条") is inside a clause: splitting there would make a no-break space a change.
 _CROSS_REFERENCE = re.compile(

@@ -4,7 +4,7 @@ expiring_soon, expired) raised when it crosses a boundary — each exactly once 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from monitor import rules
 from monitor.config import Subscriber
 from monitor.events import record_event
-from monitor.lifecycle import Lifecycle, StatusFacts, compute_status, lifecycle_from_json
+from monitor.lifecycle import Lifecycle, StatusFacts, compute_status, lifecycle_from_json, shift
 from monitor.store.models import Policy, RepealLink, Version
 
 
@@ -71,8 +71,8 @@ def next_status_change(lc: Lifecycle, today: date, soon_days: int) -> date | Non
     expires = lc.expires.date
     boundaries = (
         lc.effective.date,
-        expires - timedelta(days=soon_days) if expires else None,
-        expires + timedelta(days=1) if expires else None,
+        shift(expires, days=-soon_days),
+        shift(expires, days=1),
         lc.official_repeal_date,
     )
     return min((d for d in boundaries if d is not None and d > today), default=None)

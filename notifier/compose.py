@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from monitor.addresses import policy_page
+from monitor.addresses import policy_page, run_page
 from monitor.diff import FACT_LABELS
 from monitor.events import EVENT_LABELS
 from monitor.store.models import Event
@@ -180,7 +180,7 @@ def _link(event: Event, details: dict[str, Any], base_url: str) -> tuple[str, st
     policy = event.policy
     if policy is None:  # a source's own event links to its run (see the source-event layout)
         return "", ""
-    report = f"{base_url.rstrip('/')}/{policy_page(policy.id)}" if base_url else ""
+    report = f"{base_url.rstrip('/')}/{policy_page(policy.source.name, policy.url)}" if base_url else ""
     if event.type in ("text_changed", "expiry_changed"):
         return ("查看变化", report) if report else ("查看原文", policy.url)
     if event.type == "new_policy":
@@ -203,7 +203,7 @@ def _source_item(event: Event, base_url: str) -> Item:
     else:
         headline = f"信息源「{one_line(source.name)}」已恢复"
         lines = [_line("", event.summary), _line("此前", details.get("previous_reason", ""))]
-    report = f"{base_url.rstrip('/')}/run-{event.run_id}.html" if base_url and event.run_id else ""
+    report = f"{base_url.rstrip('/')}/{run_page(event.run_id)}" if base_url and event.run_id else ""
     return Item(
         event.type,
         important,

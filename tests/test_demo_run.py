@@ -8,6 +8,7 @@ from pathlib import Path
 import lxml.html
 from sqlalchemy import select
 
+from monitor.addresses import policy_page
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
 from monitor.demo.receiver import WebhookReceiver
@@ -59,8 +60,10 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
             removed = s.scalar(select(Policy).where(Policy.title == expected["removed"]))
             assert removed is not None and removed.status != "已撤下" and removed.gone_runs == 1
             repealed_id = repealed.id
-            amount_policy_id = by_type["text_changed"].policy_id
-            expiry_policy_id = by_type["expiry_changed"].policy_id
+            amount, expiry = by_type["text_changed"].policy, by_type["expiry_changed"].policy
+            assert amount is not None and expiry is not None
+            amount_page = policy_page(amount.source.name, amount.url)
+            expiry_page = policy_page(expiry.source.name, expiry.url)
 
         # Alerts went through apprise to the real receiver, one per event, first line says what happened.
         assert second.delivery.sent == 4 and len(hook.received) == 4
@@ -68,7 +71,7 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
         assert f"【重要】《{expected['text_changed']}》内容修改(金额变化)" in titles
         amount_alert = next(r["body"]["message"] for r in hook.received if "内容修改" in r["body"]["title"])
         assert "给予最高[-1500-]{+2000+}万元资金支持" in amount_alert
-        assert f"https://reports.example/pw/policy-{amount_policy_id}.html" in amount_alert
+        assert f"https://reports.example/pw/{amount_page}" in amount_alert
 
         with db.session() as s:
             run_row = s.get(Run, second.run_id)
@@ -87,13 +90,13 @@ def test_demo_two_revisions_end_to_end(db: Database, tmp_path: Path) -> None:
             assert {a.status for a in s.scalars(select(Alert))} == {"sent"}
 
     # The report shows the planted changes with the right values.
-    page = lxml.html.parse(str(report_dir / f"policy-{amount_policy_id}.html")).getroot()
+    page = lxml.html.parse(str(report_dir / amount_page)).getroot()
     assert [d.text_content() for d in page.cssselect(".change .inline del")] == ["1500"]
     assert [i.text_content() for i in page.cssselect(".change .inline ins")] == ["2000"]
     assert [d.text_content() for d in page.cssselect(".change .side .old del")] == ["1500"]
     assert [i.text_content() for i in page.cssselect(".change .side .new ins")] == ["2000"]
     assert "最高1500万元 → 最高2000万元" in page.cssselect("ul.facts")[0].text_content()
-    page = lxml.html.parse(str(report_dir / f"policy-{expiry_policy_id}.html")).getroot()
+    page = lxml.html.parse(str(report_dir / expiry_page)).getroot()
     assert page.get_element_by_id("expires").text_content().startswith("2028-12-31")
     assert [d.text_content() for d in page.cssselect(".change .inline del")] == ["2027"]
     assert [i.text_content() for i in page.cssselect(".change .inline ins")] == ["2028"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from monitor.addresses import policy_page
 from monitor.config import Settings, Subscriber
 from monitor.demo.receiver import WebhookReceiver
 from monitor.demo.smtpsink import SMTPSink, free_port
@@ -96,9 +97,10 @@ def test_email_through_a_real_smtp_server(db: Database) -> None:
     assert "给予最高[-1500-]{+2000+}万元资金支持" in text and "15002000" not in text
     assert "pw-" not in html + text
     with db.session() as s:
-        policy_id = s.scalar(select(Policy.id))
-    assert f"https://r.example/pw/policy-{policy_id}.html" in html
-    assert f"https://r.example/pw/policy-{policy_id}.html" in text
+        policy = s.scalars(select(Policy)).one()
+        page = policy_page(policy.source.name, policy.url)
+    assert page.startswith("policies/") and f"https://r.example/pw/{page}" in html
+    assert f"https://r.example/pw/{page}" in text
     assert html.splitlines()[0].startswith("<!doctype html>")
 
 
@@ -116,7 +118,7 @@ def test_wecom_robot_gets_markdown_within_its_limit(db: Database, monkeypatch: p
         content = body["markdown"]["content"]
         assert len(content.encode("utf-8")) <= WECOM_MARKDOWN_LIMIT
         assert content.startswith("**【重要】《北京市东城区推动数字经济产业高质量发展的若干措施")
-        assert "https://r.example/pw/policy-" in content and "pw-" not in content.replace("/pw/", "")
+        assert "https://r.example/pw/policies/" in content and "pw-" not in content.replace("/pw/", "")
 
 
 def test_generic_webhook_and_digest_mode(db: Database) -> None:

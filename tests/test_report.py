@@ -12,6 +12,7 @@ import lxml.html
 import pytest
 from sqlalchemy import select
 
+from monitor.addresses import policy_page
 from monitor.config import Settings, SourceConfig
 from monitor.contracts import ListedLink, ListPageItem, PageItem
 from monitor.ingest import Ingestor
@@ -51,13 +52,14 @@ def test_hostile_content_is_escaped(db: Database, tmp_path: Path) -> None:
     _ingest(db, _hostile_page("<img src=x onerror=alert(1)>新增"))
     out = render_report(db, tmp_path / "report", today=date(2026, 1, 1))
     with db.session() as s:
-        policy_id = s.scalar(select(Policy.id))
-    for page in (out, tmp_path / "report" / f"policy-{policy_id}.html", tmp_path / "report" / "status.html"):
+        policy = s.scalars(select(Policy)).one()
+        page_name = policy_page(policy.source.name, policy.url)
+    for page in (out, tmp_path / "report" / page_name, tmp_path / "report" / "status.html"):
         root = lxml.html.parse(str(page)).getroot()
         assert not root.xpath("//script"), page
         assert not root.xpath("//@*[starts-with(normalize-space(.), 'javascript:')]"), page
         assert not root.xpath("//@onerror | //img"), page
-    text = (tmp_path / "report" / f"policy-{policy_id}.html").read_text(encoding="utf-8")
+    text = (tmp_path / "report" / page_name).read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;恶意标题" in text
     assert LONG in text and "overflow-wrap:anywhere" in text
 
@@ -90,13 +92,14 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     _ingest(db, _hostile_page("新增内容"))
     render_report(db, tmp_path / "report", today=date(2026, 1, 1))
     with db.session() as s:
-        policy_id = s.scalar(select(Policy.id))
+        policy = s.scalars(select(Policy)).one()
+        policy_name = policy_page(policy.source.name, policy.url)
     browser = _chromium()
     assert browser is not None
-    for name in ("run-2.html", f"policy-{policy_id}.html"):
+    for name in ("run-2.html", policy_name):
         page = (tmp_path / "report" / name).resolve().as_uri()
-        profile = tmp_path / f"profile-{name}"
-        shot = tmp_path / f"{name}.png"
+        profile = tmp_path / f"profile-{name.replace('/', '-')}"
+        shot = tmp_path / f"{name.replace('/', '-')}.png"
         dom = subprocess.run(
             [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page],
             capture_output=True,
@@ -105,8 +108,8 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         )
         assert dom.returncode == 0, dom.stderr[-2000:]
         rendered = lxml.html.fromstring(dom.stdout)
-        assert rendered.xpath("//header/a[@href='index.html']")
-        if name.startswith("policy"):
+        assert rendered.xpath(f"//header/a[@href='{'../' * name.count('/')}index.html']")
+        if name.startswith("policies/"):
             assert "新增内容" in rendered.text_content()
             assert rendered.cssselect(".change ins")
         else:
@@ -125,3 +128,30 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
             check=True,
         )
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5000
+
+
+def test_after_a_run_only_the_pages_it_touched_are_rewritten(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'pw.db'}")
+    db.upgrade()
+    _ingest(db, _hostile_page(""))
+    out = tmp_path / "report"
+    render_report(db, out, today=date(2026, 1, 1))
+    with db.session() as s:
+        policy = s.scalars(select(Policy)).one()
+        page = out / policy_page(policy.source.name, policy.url)
+        quiet_run = Run(started_at=datetime.now(UTC), status="ok", stats={})
+        s.add(quiet_run)
+        s.flush()
+        run_id = quiet_run.id
+    # A policy page names the policy by its identity, and its links lead back to the report's top.
+    assert page.parent.parent.name == "policies" and 'href="../../index.html"' in page.read_text(encoding="utf-8")
+    page.write_text("untouched", encoding="utf-8")
+    render_report(db, out, today=date(2026, 1, 1), run_id=run_id)  # a run that changed nothing
+    assert page.read_text(encoding="utf-8") == "untouched"
+    _ingest(db, _hostile_page("新增内容"))
+    with db.session() as s:
+        run_id = s.scalar(select(Run.id).order_by(Run.id.desc()))
+    render_report(db, out, today=date(2026, 1, 1), run_id=run_id)  # this run stored a new version
+    assert "新增内容" in page.read_text(encoding="utf-8") and (out / f"run-{run_id}.html").is_file()
+    status = (out / "status.html").read_text(encoding="utf-8")
+    assert f'href="{policy_page(policy.source.name, policy.url)}"' in status

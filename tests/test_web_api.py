@@ -90,4 +90,6 @@ def test_report_addresses_in_alerts_lead_to_the_stable_pages(client: TestClient,
     moved = client.get(old_name, follow_redirects=False)
     assert moved.status_code == 301 and moved.headers["location"] == f"/policies/{key}"
     assert client.get("/run-2.html", follow_redirects=False).headers["location"] == "/runs/2"
+    # The report's (and the alerts') name of the page is answered too.
+    assert expected["text_changed"] in client.get(f"/policies/{key}.html").text
     assert client.get("/policy-999999.html").status_code == 404

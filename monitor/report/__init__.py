@@ -1,11 +1,11 @@
 """The static HTML report: index of runs, a page per run, a page per policy, a status overview.
 
-Everything from a crawled page is autoescaped by jinja2; files are named by ids, links are relative,
-no CDN and no JavaScript is needed to read it."""
+Everything from a crawled page is autoescaped by jinja2; a policy's page is named by its identity
+(monitor.addresses: the address the web app answers too and alerts link to), links are relative, no
+CDN and no JavaScript is needed to read it."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
-from monitor.addresses import policy_page
+from monitor.addresses import policy_page, run_page
 from monitor.diff import DocumentDiff, diff_documents
 from monitor.events import EVENT_LABELS
 from monitor.ingest.stats import SourceStats, run_troubles
@@ -32,6 +32,7 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 _ENV.globals["EVENT_LABELS"] = EVENT_LABELS
+_ENV.globals["page_of"] = lambda policy: policy_page(policy.source.name, policy.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ def render_report(
     (plus any page missing from the directory) — so a run costs what changed, not the whole library."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    existing = set(os.listdir(out)) if run_id is not None else set()
+    incremental = run_id is not None
     with db.session() as session:
         runs = list(session.scalars(select(Run).order_by(Run.id.desc())))
         if since is not None:
@@ -92,20 +93,21 @@ def render_report(
             }
             for run in runs
         ]
-        _write(out / "index.html", "index.html", summaries=summaries)
+        _write(out, "index.html", "index.html", summaries=summaries)
         for run in runs:
-            if run_id is None or run.id == run_id or f"run-{run.id}.html" not in existing:
+            if not incremental or run.id == run_id or not (out / run_page(run.id)).is_file():
                 grouped: dict[str, list[Event]] = defaultdict(list)
                 for event in run_events[run.id]:
                     grouped[event.origin.region or event.origin.name].append(event)
-                _write(out / f"run-{run.id}.html", "run.html", run=run, grouped=dict(sorted(grouped.items())))
+                _write(out, run_page(run.id), "run.html", run=run, grouped=dict(sorted(grouped.items())))
         policies = list(session.scalars(select(Policy).order_by(Policy.id)))
         touched = None if run_id is None else touched_by_run(session, run_id)
         for policy in policies:
-            if touched is None or policy.id in touched or policy_page(policy.id) not in existing:
-                _write(out / policy_page(policy.id), "policy.html", **_policy_context(session, policy))
+            page = policy_page(policy.source.name, policy.url)
+            if touched is None or policy.id in touched or not (out / page).is_file():
+                _write(out, page, "policy.html", **_policy_context(session, policy))
         policies.sort(key=lambda p: _status_rank(p, today))
-        _write(out / "status.html", "status.html", policies=policies, today=today)
+        _write(out, "status.html", "status.html", policies=policies, today=today)
     return out / "index.html"
 
 
@@ -122,5 +124,8 @@ def touched_by_run(session: Session, run_id: int) -> set[int]:
     return set(session.scalars(select(direct.c[0]))) | set(session.scalars(linked))
 
 
-def _write(path: Path, template: str, **context: Any) -> None:
-    path.write_text(_ENV.get_template(template).render(**context), encoding="utf-8")
+def _write(out: Path, page: str, template: str, **context: Any) -> None:
+    """One page (`page` relative to the report's directory); `root` leads its links back to the top."""
+    path = out / page
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_ENV.get_template(template).render(root="../" * page.count("/"), **context), encoding="utf-8")

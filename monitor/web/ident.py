@@ -3,23 +3,17 @@ database id, so links in alerts, feeds and bookmarks survive a rebuilt database.
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor import addresses
+from monitor.addresses import DIGEST_CHARS, url_digest
 from monitor.store.models import Policy, Source
-
-DIGEST_CHARS = 12
-
-
-def url_digest(url: str) -> str:
-    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:DIGEST_CHARS]
 
 
 def policy_key(policy: Policy) -> str:
     """`demo-haidian/3f2a9c1b7e0d`: the source's name and a digest of the policy's URL."""
-    return f"{policy.source.name}/{url_digest(policy.url)}"
+    return addresses.policy_key(policy.source.name, policy.url)
 
 
 def policy_path(policy: Policy) -> str:
@@ -28,6 +22,7 @@ def policy_path(policy: Policy) -> str:
 
 def find_by_key(session: Session, source: str, digest: str) -> Policy | None:
     """The policy of a key, reading only the URLs of that one source."""
+    digest = digest.removesuffix(".html")  # the static report's name of the same page
     if len(digest) != DIGEST_CHARS:
         return None
     rows = session.execute(

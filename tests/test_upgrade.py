@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select, update
 
 import monitor.derive as derivation
+from monitor.addresses import url_digest
 from monitor.cli import DEMO_SCRAPY
 from monitor.config import Settings, SourceConfig, Subscriber, parse_sources
 from monitor.contracts import AttachmentFile, PageItem
@@ -213,7 +214,7 @@ def test_reprocess_corrects_facts_and_status_quietly(
 
     report = tmp_path / "report"
     assert _cli("report", "--db", db_url, "--out", str(report)).returncode == 0
-    assert "事实更正" in (report / f"policy-{p1.id}.html").read_text(encoding="utf-8")
+    assert "事实更正" in next(report.glob(f"policies/*/{url_digest(p1.url)}.html")).read_text(encoding="utf-8")
 
     assert "older extractor" not in _cli("status", "--db", db_url).stderr
     repeat = _cli("reprocess", *common, "--json")

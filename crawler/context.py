@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config import Settings, SourceConfig, load_settings, load_sources, sources_by_name
-from monitor.lifecycle import today_in_shanghai
 from monitor.paths import config_path, sources_path
+from monitor.policystatus import today_in_shanghai
 from monitor.store.db import resolve_database_url
 
 

@@ -36,7 +36,7 @@ def _status_report(session: Session) -> dict[str, Any]:
     from monitor import derive as derivation
     from monitor.checkstate import assess
     from monitor.ingest.stats import run_troubles
-    from monitor.lifecycle import today_in_shanghai
+    from monitor.policystatus import today_in_shanghai
     from monitor.store.models import Alert, Policy, Run, Source, Version
 
     run = session.scalar(select(Run).where(Run.status != "dry-run").order_by(Run.id.desc()).limit(1))

@@ -44,8 +44,8 @@ def reprocess_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from monitor.lifecycle import today_in_shanghai
     from monitor.lock import LockedError
+    from monitor.policystatus import today_in_shanghai
     from monitor.reprocess import reprocess
 
     settings = settings_or_exit(config_file)

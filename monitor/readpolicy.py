@@ -17,9 +17,10 @@ from monitor.config import DEFAULT_USER_AGENT
 from monitor.docnumber import split_title
 from monitor.encoding import decode_html
 from monitor.extract import extract_page
-from monitor.lifecycle import StatusFacts, compute_status, extract, today_in_shanghai
+from monitor.lifecycle import extract
 from monitor.netguard import check_url
 from monitor.normalise import normalise
+from monitor.policystatus import StatusFacts, compute_status, today_in_shanghai
 
 
 class _GuardedRedirects(urllib.request.HTTPRedirectHandler):

@@ -17,9 +17,9 @@ from crawler.process import crawl_in_child
 from monitor.config import Settings, SourceConfig
 from monitor.exitcodes import EXIT_OK, EXIT_PARTIAL
 from monitor.ingest.stats import run_troubles
-from monitor.lifecycle import today_in_shanghai
 from monitor.lock import RunLock
 from monitor.logjson import logging_as_json
+from monitor.policystatus import today_in_shanghai
 from monitor.report import render_report
 from monitor.status import apply_time_transitions
 from monitor.store.db import Database

@@ -23,8 +23,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import SourceConfig, load_settings, load_sources, sources_by_name
 from monitor.config.crontab import TIMEZONE, cron_trigger
-from monitor.lifecycle import today_in_shanghai
 from monitor.lock import LockedError, RunLock
+from monitor.policystatus import today_in_shanghai
 from monitor.runner import run_once
 from monitor.status import apply_time_transitions
 from monitor.store.db import Database

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from monitor import rules
 from monitor.config import Subscriber
 from monitor.events import record_event
-from monitor.lifecycle import Lifecycle, StatusFacts, compute_status, lifecycle_from_json, shift
+from monitor.lifecycle import Lifecycle, lifecycle_from_json, shift
+from monitor.policystatus import StatusFacts, compute_status
 from monitor.store.models import Policy, RepealLink, Version
 
 

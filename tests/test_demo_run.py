@@ -9,7 +9,7 @@ import lxml.html
 from sqlalchemy import select
 
 from monitor.addresses import policy_page
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
 from monitor.demo.receiver import WebhookReceiver
 from monitor.demo.site import DemoServer

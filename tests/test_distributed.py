@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
 from monitor.demo.receiver import WebhookReceiver
 from monitor.demo.site import DemoServer

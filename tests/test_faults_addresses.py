@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import ConfigError, Settings, parse_sources
 from monitor.netguard import address_kind, resolved_refusal
 from monitor.runner import run_once

@@ -15,7 +15,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
 from monitor.demo.smtpsink import SMTPSink
 from monitor.runner import run_once

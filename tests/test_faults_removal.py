@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, SourceConfig, Subscriber, parse_sources
 from monitor.health import NO_LINKS
 from monitor.runner import RunResult, run_once

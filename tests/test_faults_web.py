@@ -13,7 +13,7 @@ import pytest
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
 from monitor.runner import RunResult, run_once
 from monitor.store.db import Database

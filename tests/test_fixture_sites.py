@@ -18,7 +18,7 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from crawler.recheck import cycle_slot
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, parse_sources
 from monitor.runner import run_once
 from monitor.store.db import Database

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from monitor.diff import diff_documents
 from monitor.extract import ExtractError, attachment_links, detect_block_page, extract_page
-from monitor.lifecycle import StatusFacts, compute_status, extract
+from monitor.lifecycle import extract
 from monitor.normalise import Document, build_clauses, fold, normalise
+from monitor.policystatus import StatusFacts, compute_status
 from monitor.status import next_status_change
 from tests.fault_server import policy_page
 

@@ -6,16 +6,9 @@ from datetime import date
 import pytest
 
 from monitor.demo.site import catalog, seed_policies
-from monitor.lifecycle import (
-    PRESUMED_RULE,
-    DateRule,
-    Lifecycle,
-    Status,
-    StatusFacts,
-    compute_status,
-    extract,
-    normalise_doc_number,
-)
+from monitor.lifecycle import PRESUMED_RULE, DateRule, Lifecycle, extract, normalise_doc_number
+from monitor.policystatus import StatusFacts, compute_status
+from monitor.vocab import Status
 
 # id: (effective date, effective rule, expiry date, expiry rule, [(repealed title, 文号, kind)], trial)
 SEED_EXPECTED = {

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select, table
 
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
 from monitor.demo.receiver import WebhookReceiver
 from monitor.demo.site import DemoServer

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, parse_sources
 from monitor.runner import run_once
 from monitor.store.db import Database

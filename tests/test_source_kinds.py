@@ -12,7 +12,7 @@ import pytest
 from scrapy.http import Response
 
 from crawler.kinds import ListRead, SourceKind, kind_check
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import ConfigError, Settings, parse_sources
 from monitor.contracts import ListedLink
 from monitor.runner import run_once

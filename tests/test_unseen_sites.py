@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from crawler.recheck import cycle_slot
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, Subscriber, parse_sources
 from monitor.demo.receiver import WebhookReceiver
 from monitor.health import NO_LINKS

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 import monitor.derive as derivation
 from monitor.addresses import url_digest
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, SourceConfig, Subscriber, parse_sources
 from monitor.contracts import AttachmentFile, PageItem
 from monitor.demo.receiver import WebhookReceiver

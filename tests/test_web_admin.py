@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from monitor.cli import DEMO_SCRAPY
+from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, load_settings, parse_sources
 from monitor.demo.receiver import WebhookReceiver
 from monitor.demo.site import DemoServer

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from monitor.config import Settings
-from monitor.lifecycle import today_in_shanghai
+from monitor.policystatus import today_in_shanghai
 from monitor.store.db import Database
 from monitor.web.render import make_env
 

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.lifecycle import Status
 from monitor.store.models import Source
+from monitor.vocab import Status
 from monitor.web.app import page, session, state
 from monitor.web.ident import policy_path
 from monitor.web.search import SORTS, PolicyQuery, search_policies

@@ -31,9 +31,7 @@ def test_a_page_is_parsed_once_from_spider_to_stored_version(db: Database, monke
     page = DemoSite().pages(1)[PATH]
     listed = ListedLink(BASE + PATH, "某标题", "2025-04-01")
     request = Request(BASE + PATH, cb_kwargs={"listed": listed})
-    response = HtmlResponse(
-        BASE + PATH, body=page.body, headers={"Content-Type": page.content_type}, request=request
-    )
+    response = HtmlResponse(BASE + PATH, body=page.body, headers={"Content-Type": page.content_type}, request=request)
     parses: list[int] = []
     real = lxml.html.document_fromstring
 

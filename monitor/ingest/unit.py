@@ -6,8 +6,9 @@ the crawl's writer thread), or directly in tests."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from monitor.contracts import ListPageItem, PageItem
@@ -128,7 +129,7 @@ class Ingestor(IngestBase):
         pending, self.not_modified = self.not_modified, []
         if not pending or self.dry_run:
             return
-        table = Policy.__table__
+        table = cast(Table, Policy.__table__)
         stmt = (
             update(table)
             .where(table.c.source_id == bindparam("sid"), table.c.url == bindparam("page"))

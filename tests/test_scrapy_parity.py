@@ -135,3 +135,24 @@ def test_scrapy_crawl_records_what_policywatch_run_records(tmp_path: Path) -> No
     # Known pages were re-checked conditionally by the bare crawl too (none on the first run).
     assert conditional[0] == [] and len(conditional[1]) >= 3
     assert (scrapy_side / "report" / "index.html").is_file()
+
+
+def test_scrapy_crawl_of_a_paused_source_fetches_nothing_and_finishes_its_run(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.store.models import Source
+
+    with FixtureServer(_revision(1)) as server:
+        side = _files(tmp_path, "scrapy", server.base)
+        _scrapy_project(side)
+        db = Database(f"sqlite:///{side / 'pw.db'}")
+        db.upgrade()
+        with db.session() as session:
+            session.add(Source(name="own", region="某区", paused_at=datetime.now(UTC)))
+        crawl = _scrapy_crawl(side)
+        assert crawl.returncode == 0, crawl.stderr[-3000:]
+        assert "source own is paused" in crawl.stderr
+        assert not [p for p, _ in server.requests if p.startswith("/zcwj/")]
+    versions, events, runs = _record(f"sqlite:///{side / 'pw.db'}")
+    db.dispose()
+    assert (versions, events, runs) == ({}, {}, ["ok"])

@@ -47,6 +47,7 @@ class IngestBase:
         self.listed: set[str] = set()
         self.gone: set[str] = set()
         self.capped: set[str] = set()  # list pages not followed because of max_list_pages
+        self.source_id: int | None = None
         with self._session() as session:
             row = self._source_row(session)
             self.baselining = row.baselined_at is None
@@ -63,7 +64,12 @@ class IngestBase:
         return self._clock() if self._clock else datetime.now(UTC)
 
     def _source_row(self, session: Session) -> Source:
-        row = session.scalar(select(Source).where(Source.name == self.source.name))
+        # By primary key once __init__ has found the row (a row lost to a dry run's rollback is made again).
+        row = (
+            session.get(Source, self.source_id)
+            if self.source_id
+            else session.scalar(select(Source).where(Source.name == self.source.name))
+        )
         if row is None:
             row = Source(name=self.source.name, region=self.source.region)
             session.add(row)
@@ -72,7 +78,7 @@ class IngestBase:
         return row
 
     def _policy(self, session: Session, url: str) -> Policy | None:
-        return session.scalar(select(Policy).join(Source).where(Source.name == self.source.name, Policy.url == url))
+        return session.scalar(select(Policy).where(Policy.source_id == self.source_id, Policy.url == url))
 
     def _nth(self, session: Session, policy: Policy, type_: str) -> int:
         """1 + how many `type_` events the policy already has: a page removed, restored and removed

@@ -34,11 +34,11 @@ log = logging.getLogger("policywatch.ingest")
 def store(unit: IngestBase, session: Session, item: PageItem, parsed: ParsedPage) -> str:
     """Returns what happened: new, changed, unchanged, held or mirrored."""
     doc, lc = parsed.document, parsed.lifecycle
-    source_row = unit._source_row(session)
     policy = unit._policy(session, item.url)
     if item.moved_to:
         policy = moved(unit, session, policy, item)
     if policy is None:
+        source_row = unit._source_row(session)  # only a new page needs the source's row
         as_mirror = mirror(unit, session, source_row, item.url, doc, lc, unit.now())
         if as_mirror is not None:
             return as_mirror

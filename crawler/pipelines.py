@@ -11,6 +11,7 @@ from crawler.context import crawl_context
 from crawler.writer import WriterThread
 from monitor.contracts import ListPageItem, PageItem
 from monitor.ingest import Ingestor
+from monitor.killpoint import kill_point
 from monitor.store.db import Database
 
 
@@ -58,6 +59,7 @@ class IngestPipeline:
         if isinstance(item, ListPageItem):
             self.ingestor.record_list(item)
         elif isinstance(item, PageItem):
+            kill_point("page-received")  # test seam, inert unless $POLICYWATCH_KILL_AT names it
             self.ingestor.ingest_page(item)
         return item
 

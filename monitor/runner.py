@@ -17,6 +17,7 @@ from crawler.process import crawl_in_child
 from monitor.config import Settings, SourceConfig
 from monitor.exitcodes import EXIT_OK, EXIT_PARTIAL
 from monitor.ingest.stats import run_troubles
+from monitor.killpoint import kill_point
 from monitor.lock import RunLock
 from monitor.logjson import logging_as_json
 from monitor.policystatus import today_in_shanghai
@@ -159,6 +160,7 @@ def close_run(
             subscribers=settings.subscribers,
             soon_days=settings.expiring_soon_days,
         )
+    kill_point("before-delivery")  # test seam, inert unless $POLICYWATCH_KILL_AT names it
     delivery = DeliveryStats() if dry_run else deliver_pending(db, settings)
     with db.session() as session:
         finished = session.get(Run, run_id)

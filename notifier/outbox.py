@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 
 from monitor.config import ConfigError, Settings, Subscriber, expand_env
 from monitor.events import QUIET_EVENTS
+from monitor.killpoint import kill_point
 from monitor.secrets import mask_url, register, scrub, secrets_in
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event
@@ -132,6 +133,7 @@ def _deliver(
             errors.append(error)
         else:
             done.add(channel_id(url))
+            kill_point("delivery-accepted")  # test seam, inert unless $POLICYWATCH_KILL_AT names it
     digest = alert_key(alerts) if len(alerts) > 1 else ""
     for alert in alerts:
         alert.tries += 1

@@ -19,6 +19,7 @@ from monitor.ingest import closing, versions
 from monitor.ingest.base import IngestBase, log
 from monitor.ingest.stats import SourceStats
 from monitor.ingest.triage import Fetch, triage
+from monitor.killpoint import kill_point
 from monitor.store.models import Policy, Source, Version
 
 NOT_MODIFIED_BATCH = 500
@@ -72,6 +73,7 @@ class Ingestor(IngestBase):
             self.stats.empty += 1
         with self._session() as session:
             outcome = versions.store(self, session, item, parsed)
+            kill_point("ingest-uncommitted", session.flush)  # test seam (monitor/killpoint.py)
         setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
         log.info("[%s] %s %s", self.source.name, outcome, item.url)
         return outcome

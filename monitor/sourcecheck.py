@@ -109,6 +109,36 @@ def _read_api(source: SourceConfig, rules: LinkRules, result: SourceCheck, get: 
             result.links.append(link)
 
 
+def _read_by_kind(source: SourceConfig, rules: LinkRules, result: SourceCheck, get: Fetch) -> None:
+    """A source of a kind with no walker of its own here (crawler/kinds.py): its lists read by the
+    kind itself, as the spider reads them, up to max_list_pages."""
+    from scrapy.http import TextResponse
+
+    from crawler.kinds import source_kind
+
+    kind = source_kind(source)
+    queue, seen, kept = list(source.start_urls), set(source.start_urls), set[str]()
+    while queue:
+        url = queue.pop(0)
+        status, text = get(url)
+        response = TextResponse(url, status=status or 599, body=text.encode("utf-8"), encoding="utf-8")
+        read = kind.read(response, seen) if 0 < status < 400 else None
+        result.pages.append(ListPageSeen(url, kind.name, status, len(read.links) if read else 0))
+        if read is None:
+            continue
+        result.links += [link for link in read.links if link.url not in kept]
+        kept.update(link.url for link in read.links)
+        result.capped += read.capped
+        for page in [read.redirect] if read.redirect else read.next_pages:
+            if page not in seen:
+                seen.add(page)
+                queue.append(page)
+
+
+# The walkers with diagnostics of their own (how each list page was found, links dropped and why).
+_WALKERS = {"html": _walk_lists, "json_api": _read_api}
+
+
 def _read_detail(source: SourceConfig, link: ListedLink, get: Fetch) -> DetailSeen:
     status, html = get(link.url)
     blocked = detect_block_page(html, status) if 0 < status < 400 else f"HTTP {status or 'no answer'}"
@@ -146,6 +176,6 @@ def check_source(source: SourceConfig, get: Fetch | None = None, details: int = 
     get = _safe(get or partial(fetch, allow_private=source.allow_private))
     rules = LinkRules.of(source)
     result = SourceCheck(rules_mode(rules))
-    (_read_api if source.kind == "json_api" else _walk_lists)(source, rules, result, get)
+    _WALKERS.get(source.kind, _read_by_kind)(source, rules, result, get)
     result.details = [_read_detail(source, link, get) for link in result.links[:details]]
     return result

@@ -63,3 +63,23 @@ def test_a_kind_registered_here_crawls_a_site(db: Database) -> None:
     assert result.status == "ok", stats
     assert stats["list_pages"] == 2 and stats["new"] == 4
     assert set(paths) <= fetched
+
+
+def test_sources_check_reads_a_registered_kind_by_the_kind_itself() -> None:
+    from monitor.sourcecheck import check_source
+
+    paths = [f"/zcwj/202501/t20250102_{n}.html" for n in range(1, 4)]
+    pages = {path: Fixture(policy_page(n).encode()) for n, path in enumerate(paths, 1)}
+    pages["/list.txt"] = Fixture(f"{paths[0]}\nnext: /list2.txt\n".encode(), "text/plain")
+    pages["/list2.txt"] = Fixture("\n".join(paths[1:]).encode(), "text/plain")
+    with FixtureServer(pages) as server:
+        (source,) = parse_sources(
+            f'- name: own\n  kind: url_lines\n  start_urls: ["{server.base}/list.txt"]\n  allow_private: true\n'
+        )
+        result = check_source(source, details=2)
+    assert [(p.url.removeprefix(server.base), p.how, p.links) for p in result.pages] == [
+        ("/list.txt", "url_lines", 1),
+        ("/list2.txt", "url_lines", 2),
+    ]
+    assert [link.url.removeprefix(server.base) for link in result.links] == paths
+    assert [d.title for d in result.details] == [f"某区关于支持第{n}类企业发展的若干措施" for n in (1, 2)]

@@ -197,8 +197,9 @@ def main() -> None:
                 f"sources:\n  - name: library\n    region: 北京市某区\n    start_urls: ['{base}/lib/index.html']\n    allow_private: true\n"
                 f"    download_delay: 0\n    concurrency: {conc}\n    max_list_pages: {pages // mirror.PER_LIST + 2}\n"
             )  # policies in force (or of unknown status) are re-checked on every run
-            print(f"{pages} pages, served by {server_name}, concurrency {conc}, on {os.cpu_count()} cores")
+            print(f"{pages} pages, served by {server_name}, concurrency {conc}, on {os.cpu_count()} cores, {_load()}")
             bare = measure([sys.executable, "bench/bare_spider.py", base, str(conc)])
+            _progress("bare Scrapy", "-", bare)
             rows = [("bare Scrapy (ceiling)", "-", bare, None, "")]
             for kind in args.db.split(","):
                 rows += series(kind, tmp, site, sources, pages)
@@ -210,6 +211,16 @@ def main() -> None:
                 f"{phase:<34}{kind:<12}{m.seconds:>8.1f}{pages / m.seconds:>9.1f}{bare.seconds / m.seconds:>8.2f}"
                 f"{m.cpu * 1000 / pages:>12.2f}{m.peak_rss / 2**20:>12.0f}{'' if size is None else f'{size / 2**20:.1f}':>8}  {note}"
             )
+        print(f"at the end: {_load()} (the machine may be shared: the ratio to bare in one run is what counts)")
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _progress(phase: str, kind: str, m: Measure) -> None:
+    """Each phase as it ends, on stderr (a 30,000-page run takes a while)."""
+    print(f"… {phase} ({kind}): {m.seconds:.1f} s, CPU {m.cpu:.1f} s, {_load()}", file=sys.stderr, flush=True)
 
 
 def series(
@@ -232,13 +243,17 @@ def series(
             str(tmp / f"report-{kind}"),
         ]
         first = measure(run)
+        _progress("first crawl", kind, first)
         versions = f"{db_size(url, path, schema) / pages / 1024:.1f} KB per stored page"
         out.append(("first crawl", kind, first, db_size(url, path, schema), versions))
-        out.append(("unchanged re-run (all re-checked)", kind, measure(run), db_size(url, path, schema), ""))
+        rerun = measure(run)
+        _progress("unchanged re-run", kind, rerun)
+        out.append(("unchanged re-run (all re-checked)", kind, rerun, db_size(url, path, schema), ""))
         changed = list(range(0, pages, 100))  # 1%
         for i in changed:
             mirror.write_detail(site, i, bump=1000)
         third = measure(run)
+        _progress("re-run, 1% changed", kind, third)
         found = text_changed_in_last_run(url)
         verdict = "ok" if found == len(changed) else "MISMATCH"
         out.append(

@@ -13,7 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
@@ -24,14 +24,21 @@ from monitor.ingest.stats import SourceStats, run_troubles
 from monitor.normalise import document_from_json
 from monitor.store.db import Database
 from monitor.store.models import Event, Policy, PolicyAlias, RepealLink, Run, Version
+from monitor.web.facts import status_how
+from monitor.web.render import CHANGE_LABELS, RUN_STATUS_LABELS, TEMPLATES, shanghai_time
 
+# The report's own page layouts first, then the web app's (monitor/web/templates): the diff of two
+# versions is one template for both, and both show times and codes the same way.
 _ENV = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=ChoiceLoader([FileSystemLoader(Path(__file__).parent / "templates"), FileSystemLoader(TEMPLATES)]),
     autoescape=select_autoescape(["html", "j2"], default=True),
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.globals["EVENT_LABELS"] = EVENT_LABELS
+_ENV.globals.update(
+    EVENT_LABELS=EVENT_LABELS, CHANGE_LABELS=CHANGE_LABELS, RUN_STATUS_LABELS=RUN_STATUS_LABELS, status_how=status_how
+)
+_ENV.filters.update(sh=shanghai_time)
 _ENV.globals["page_of"] = lambda policy: policy_page(policy.source.name, policy.url)
 
 

@@ -72,7 +72,10 @@ def serve(
     import uvicorn
 
     from monitor.web.app import create_app
+    from monitor.web.search import warm_index
 
+    with db.session() as session:
+        warm_index(session)  # SQLite's full-text index: built once, then kept up to date per search
     app = create_app(db, settings, config_file=config_path(config_file), sources_file=sources_path(sources_file))
     if not settings.web_admin_token:
         console.print("read-only: set [web] admin_token in the config file to allow changes", markup=False)

@@ -155,3 +155,11 @@ def test_after_a_run_only_the_pages_it_touched_are_rewritten(tmp_path: Path) -> 
     assert "新增内容" in page.read_text(encoding="utf-8") and (out / f"run-{run_id}.html").is_file()
     status = (out / "status.html").read_text(encoding="utf-8")
     assert f'href="{policy_page(policy.source.name, policy.url)}"' in status
+    # Times in Asia/Shanghai with the zone shown, codes in Chinese.
+    index, run_page = (
+        (out / "index.html").read_text(encoding="utf-8"),
+        (out / f"run-{run_id}.html").read_text(encoding="utf-8"),
+    )
+    assert "(UTC+08:00)" in index and "(UTC+08:00)" in run_page and "(UTC+08:00)" in page.read_text(encoding="utf-8")
+    for code in ("official_label", "inferred_clause", "default_presumed", ">ok<", ">partial<"):
+        assert code not in index + run_page + page.read_text(encoding="utf-8"), code

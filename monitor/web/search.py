@@ -86,10 +86,11 @@ def _text_condition(session: Session, q: str) -> ColumnElement[bool]:
     if fts_ids is not None:
         body = Policy.id.in_(fts_ids)
     else:
-        body = exists().where(
-            Version.policy_id == Policy.id,
-            Version.id.in_(_latest_versions()),
-            Version.text.ilike(_like(q), escape="\\"),
+        # One pass over the latest versions (not a subquery per policy).
+        body = Policy.id.in_(
+            select(Version.policy_id).where(
+                Version.id.in_(_latest_versions()), Version.text.ilike(_like(q), escape="\\")
+            )
         )
     return or_(title, number, body)
 
@@ -153,18 +154,29 @@ FTS_TABLE = "web_policy_fts"
 
 
 def fts_search(session: Session, q: str) -> list[int] | None:
-    """Policy ids whose title, 文号 or current text contains q, from the trigram index; None when the
-    index cannot answer (PostgreSQL, a query under three characters, no FTS5, or the index is busy)."""
-    if session.get_bind().dialect.name != "sqlite" or len(q) < 3:
+    """Policy ids whose title, 文号 or current text contains q, from the trigram index (a query under
+    three characters scans the index's text with LIKE); None when the index cannot answer
+    (PostgreSQL, no FTS5, or the database is busy)."""
+    if session.get_bind().dialect.name != "sqlite":
         return None
     try:
         _sync_fts(session)
+        if len(q) < 3:  # under a trigram: one scan of the index's own copy of the text
+            found = text(f"SELECT rowid FROM {FTS_TABLE} WHERE body LIKE :q ESCAPE '\\' OR title LIKE :q ESCAPE '\\'")
+            return list(session.scalars(found, {"q": _like(q)}))
         phrase = '"' + q.replace('"', '""') + '"'
         return list(session.scalars(text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"), {"q": phrase}))
     except SQLAlchemyError as exc:
         log.warning("full-text index unavailable, searching without it: %s", str(exc).splitlines()[0])
         session.rollback()
         return None
+
+
+def warm_index(session: Session) -> None:
+    """Build or bring up to date the SQLite search index now (`serve` does it before listening, so the
+    first search of a large library is not the one that waits)."""
+    if session.get_bind().dialect.name == "sqlite":
+        _sync_fts(session)
 
 
 def _sync_fts(session: Session) -> None:

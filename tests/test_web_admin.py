@@ -235,3 +235,29 @@ def test_admin_manages_subscribers_with_the_clis_validation(site, tmp_path: Path
         "pa55word-literal" in config.read_text(encoding="utf-8")
         and load_settings(config).subscribers[0].mode == "digest"
     )
+
+
+def test_operators_with_hashed_passwords_may_change_things(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from monitor.web.auth import check_password, hash_password
+
+    stored = hash_password("correct horse battery", iterations=1000)
+    assert check_password("correct horse battery", stored) and not check_password("wrong", stored)
+    assert "correct horse" not in stored
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f'[[web.users]]\nname = "li.wei"\npassword_hash = "{stored}"\n', encoding="utf-8")
+    settings = load_settings(config)
+    client = TestClient(create_app(site[0], settings))
+    client.headers["accept"] = "text/html"
+    form = {"name": "li.wei", "token": "wrong", "csrf": _csrf(client), "next": "/sources"}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 401
+    assert client.post("/sources/demo-daxing/pause", data={"csrf": _csrf(client)}).status_code == 401
+    form = {**form, "token": "correct horse battery", "csrf": _csrf(client)}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+    csrf = _csrf(client, "/sources")
+    assert client.post("/sources/demo-daxing/pause", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert client.post("/sources/demo-daxing/resume", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    # A bearer token is the admin token only; a user's password is not one.
+    bearer = {"authorization": "Bearer correct horse battery"}
+    assert (
+        TestClient(create_app(site[0], settings)).post("/sources/demo-daxing/pause", headers=bearer).status_code == 401
+    )

@@ -74,6 +74,7 @@ class Settings(BaseModel):
     subscribers: tuple[Subscriber, ...] = ()
     web_admin_token: str = ""  # [web] admin_token: changes in the web app need it (may be ${VAR})
     web_session_secret: str = ""  # [web] session_secret: signs the web app's session cookies
+    web_users: tuple[tuple[str, str], ...] = ()  # [[web.users]]: (name, password_hash)
 
 
 class _Section(BaseModel):
@@ -99,9 +100,18 @@ class AlertsSection(_Section):
     timeout: Positive = 30
 
 
+class WebUser(_Section):
+    """An operator who may change things in the web app: `[[web.users]] name = "…"`,
+    `password_hash = "pbkdf2_sha256$…"` (from `python -m monitor.web.auth`; never the password itself)."""
+
+    name: Name
+    password_hash: Annotated[str, Field(strict=True, pattern=r"^pbkdf2_sha256\$\d+\$[^$]+\$[^$]+$")]
+
+
 class WebSection(_Section):
     admin_token: str = ""
     session_secret: str = ""
+    users: tuple[WebUser, ...] = ()
 
 
 class SettingsFile(_Section):
@@ -126,4 +136,5 @@ class SettingsFile(_Section):
             subscribers=self.subscribers,
             web_admin_token=self.web.admin_token,
             web_session_secret=self.web.session_secret,
+            web_users=tuple((u.name, u.password_hash) for u in self.web.users),
         )

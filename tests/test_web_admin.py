@@ -261,3 +261,23 @@ def test_operators_with_hashed_passwords_may_change_things(site, tmp_path: Path)
     assert (
         TestClient(create_app(site[0], settings)).post("/sources/demo-daxing/pause", headers=bearer).status_code == 401
     )
+
+
+def test_api_write_endpoints_need_the_bearer_token(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "policywatch.toml"
+    config.write_text(
+        f'[web]\nadmin_token = "{TOKEN}"\n\n[[subscribers]]\nname = "ops"\nurls = ["json://127.0.0.1:9/h"]\n'
+    )
+    api = TestClient(create_app(site[0], load_settings(config), config_file=config))
+    assert api.post("/api/sources/demo-daxing/pause", json={"note": "x"}).status_code == 401
+    bearer = {"authorization": f"Bearer {TOKEN}"}
+    paused = api.post("/api/sources/demo-daxing/pause", json={"note": "改版"}, headers=bearer).json()
+    assert paused["paused_note"] == "改版" and paused["paused_at"].endswith("+08:00")
+    assert api.post("/api/sources/demo-daxing/resume", headers=bearer).json()["paused_at"] is None
+    assert api.post("/api/sources/nosuch/pause", headers=bearer).status_code == 404
+    assert api.post("/api/subscribers/ops/pause", headers=bearer).json() == {"name": "ops", "paused": True}
+    assert load_settings(config).subscribers[0].paused
+    assert api.post("/api/subscribers/ops/resume", headers=bearer).json()["paused"] is False
+    tested = api.post("/api/subscribers/ops/test", headers=bearer).json()
+    assert len(tested) == 1 and tested[0]["delivered"] is False and tested[0]["error"]
+    assert "/api/sources/{name}/pause" in api.get("/openapi.json").json()["paths"]

@@ -76,7 +76,7 @@ def create_app(
     config_file: Path | None = None,
     sources_file: Path | None = None,
 ) -> FastAPI:
-    from monitor.web import api, auth, feeds, policies, policy_page, runs, sources, subscribers
+    from monitor.web import api, api_write, auth, feeds, policies, policy_page, runs, sources, subscribers
 
     app = FastAPI(
         title="policywatch",
@@ -99,6 +99,6 @@ def create_app(
         same_site="strict",
     )
     app.add_exception_handler(HTTPException, _http_error)
-    for module in (policies, policy_page, api, feeds, runs, sources, subscribers, auth):
+    for module in (policies, policy_page, api, api_write, feeds, runs, sources, subscribers, auth):
         app.include_router(module.router)
     return app

@@ -31,19 +31,19 @@ IMPORTANCE_LABELS = {"low": "全部", "medium": "中等及以上", "high": "仅�
 MODE_LABELS = {"immediate": "逐条发送", "digest": "每次运行汇总一封"}
 
 
-def _config_path(request: Request) -> Path:
+def config_file_of(request: Request) -> Path:
     path: Path | None = state(request).extra.get("config_file")
     if path is None:
         raise HTTPException(409, "订阅者保存在配置文件中:请用 policywatch serve --config FILE 启动")
     return path
 
 
-def _reload(request: Request) -> None:
+def reload_settings(request: Request) -> None:
     web = state(request)
-    web.settings = load_settings(_config_path(request))
+    web.settings = load_settings(config_file_of(request))
 
 
-def _find(request: Request, name: str) -> Subscriber:
+def find_subscriber(request: Request, name: str) -> Subscriber:
     sub = next((s for s in state(request).settings.subscribers if s.name == name), None)
     if sub is None:
         raise HTTPException(404, f"没有名为「{name}」的订阅者")
@@ -121,10 +121,10 @@ async def create(request: Request) -> Response:
     require_admin(request, str(form.get("csrf", "")))
     try:
         entry = _entry(form, paused=False)
-        add_subscriber(_config_path(request), entry)
+        add_subscriber(config_file_of(request), entry)
     except SubscriberError as exc:
         return page(request, "subscriber_form.html", _form_context(request, _echo(form), str(exc)), 422)
-    _reload(request)
+    reload_settings(request)
     return RedirectResponse(f"/subscribers#sub-{entry.name}", status_code=303)
 
 
@@ -144,7 +144,7 @@ def _echo(form: FormData) -> dict[str, Any]:
 
 @router.get("/subscribers/{name}/edit", response_class=HTMLResponse, summary="编辑订阅者(表单)")
 def edit_form(request: Request, name: str) -> HTMLResponse:
-    view = _view(_find(request, name))  # URLs masked: sent back unchanged, the stored ones are kept
+    view = _view(find_subscriber(request, name))  # URLs masked: sent back unchanged, the stored ones are kept
     return page(request, "subscriber_form.html", _form_context(request, view, editing=name))
 
 
@@ -152,16 +152,16 @@ def edit_form(request: Request, name: str) -> HTMLResponse:
 async def update(request: Request, name: str) -> Response:
     form = await request.form()
     require_admin(request, str(form.get("csrf", "")))
-    current = _find(request, name)
+    current = find_subscriber(request, name)
     try:
         keep = str(form.get("urls", "")).strip() == "\n".join(mask_url(u) for u in current.urls).strip()
         if keep:  # the masked URLs came back unchanged: keep the stored ones
             form = _with_urls(form, current.urls)
         entry = _entry(form, paused=current.paused)
-        replace_subscriber(_config_path(request), name, entry)
+        replace_subscriber(config_file_of(request), name, entry)
     except SubscriberError as exc:
         return page(request, "subscriber_form.html", _form_context(request, _echo(form), str(exc), name), 422)
-    _reload(request)
+    reload_settings(request)
     return RedirectResponse(f"/subscribers#sub-{entry.name}", status_code=303)
 
 
@@ -183,12 +183,12 @@ async def resume(request: Request, name: str) -> RedirectResponse:
 async def _set_paused(request: Request, name: str, paused: bool) -> RedirectResponse:
     form = await request.form()
     require_admin(request, str(form.get("csrf", "")))
-    _find(request, name)
+    find_subscriber(request, name)
     try:
-        set_paused(_config_path(request), name, paused)
+        set_paused(config_file_of(request), name, paused)
     except SubscriberError as exc:
         raise HTTPException(422, str(exc)) from None
-    _reload(request)
+    reload_settings(request)
     return RedirectResponse(f"/subscribers#sub-{name}", status_code=303)
 
 
@@ -196,7 +196,7 @@ async def _set_paused(request: Request, name: str, paused: bool) -> RedirectResp
 async def test_alert(request: Request, name: str) -> HTMLResponse:
     form = await request.form()
     require_admin(request, str(form.get("csrf", "")))
-    sub = _find(request, name)
+    sub = find_subscriber(request, name)
     from starlette.concurrency import run_in_threadpool
 
     outcomes = await run_in_threadpool(send_test_alert, sub, state(request).settings)

@@ -1,0 +1,97 @@
+"""The API's write endpoints — what the pages can change, for scripts: pause/resume a source, pause/
+resume a subscriber, send a subscriber a test alert. They need `Authorization: Bearer <[web] admin_token>`
+(or an admin session with its CSRF token in the `X-CSRF-Token` header)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from monitor.store.models import Source
+from monitor.subscriber_edit import SubscriberError, send_test_alert, set_paused
+from monitor.web.app import session, state
+from monitor.web.auth import require_admin
+from monitor.web.render import iso_time
+from monitor.web.subscribers import config_file_of, find_subscriber, reload_settings
+
+router = APIRouter(prefix="/api", tags=["API (changes)"])
+
+
+class SourceState(BaseModel):
+    name: str
+    paused_at: str | None  # ISO 8601 with offset; null when running
+    paused_note: str
+
+
+class SubscriberState(BaseModel):
+    name: str
+    paused: bool
+
+
+class TestResult(BaseModel):
+    url: str  # masked
+    delivered: bool
+    error: str
+
+
+def _admin(request: Request) -> None:
+    require_admin(request, request.headers.get("x-csrf-token", ""))
+
+
+def _source(s: Session, name: str) -> Source:
+    source = s.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        raise HTTPException(404, f"no source named {name!r}")
+    return source
+
+
+@router.post("/sources/{name}/pause", response_model=SourceState, summary="暂停信息源(运行时跳过)")
+def api_pause_source(
+    request: Request, name: str, s: Annotated[Session, Depends(session)], note: Annotated[str, Body(embed=True)] = ""
+) -> SourceState:
+    _admin(request)
+    source = _source(s, name)
+    source.paused_at = source.paused_at or state(request).clock()
+    source.paused_note = note.strip()[:500]
+    return SourceState(name=name, paused_at=iso_time(source.paused_at), paused_note=source.paused_note)
+
+
+@router.post("/sources/{name}/resume", response_model=SourceState, summary="恢复信息源")
+def api_resume_source(request: Request, name: str, s: Annotated[Session, Depends(session)]) -> SourceState:
+    _admin(request)
+    source = _source(s, name)
+    source.paused_at, source.paused_note = None, ""
+    return SourceState(name=name, paused_at=None, paused_note="")
+
+
+def _set(request: Request, name: str, paused: bool) -> SubscriberState:
+    _admin(request)
+    find_subscriber(request, name)
+    try:
+        set_paused(config_file_of(request), name, paused)
+    except SubscriberError as exc:
+        raise HTTPException(422, str(exc)) from None
+    reload_settings(request)
+    return SubscriberState(name=name, paused=paused)
+
+
+@router.post("/subscribers/{name}/pause", response_model=SubscriberState, summary="暂停订阅者")
+def api_pause_subscriber(request: Request, name: str) -> SubscriberState:
+    return _set(request, name, True)
+
+
+@router.post("/subscribers/{name}/resume", response_model=SubscriberState, summary="恢复订阅者")
+def api_resume_subscriber(request: Request, name: str) -> SubscriberState:
+    return _set(request, name, False)
+
+
+@router.post("/subscribers/{name}/test", response_model=list[TestResult], summary="发送测试提醒")
+async def api_test_subscriber(request: Request, name: str) -> list[TestResult]:
+    _admin(request)
+    outcomes = await run_in_threadpool(send_test_alert, find_subscriber(request, name), state(request).settings)
+    return [TestResult(url=o.url, delivered=not o.error, error=o.error) for o in outcomes]

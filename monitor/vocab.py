@@ -179,6 +179,16 @@ class DeliveryMode(StrEnum):
     DIGEST = "digest"  # one message per run
 
 
+class AlertStatus(StrEnum):
+    """An outbox row's state (notifier.outbox)."""
+
+    PENDING = "pending"  # waiting for its first or next try
+    SENDING = "sending"  # claimed by a sender (a lease: reclaimed if the sender died)
+    SENT = "sent"
+    FAILED = "failed"  # gave up after max_tries
+    UNCONFIRMED = "unconfirmed"  # sent, but the receiver never answered: not retried (no duplicate)
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     OK = "ok"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import zlib
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -25,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 from monitor.store.packing import PackedText, pack_document, unpack_document
 from monitor.titlekey import title_keys
+from monitor.vocab import AlertStatus, EventType, RunStatus, Status
 
 
 class CompressedJSON(TypeDecorator[Any]):
@@ -41,6 +44,12 @@ class CompressedJSON(TypeDecorator[Any]):
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         return None if value is None else json.loads(zlib.decompress(value))
+
+
+def one_of(table: str, column: str, words: type[StrEnum]) -> CheckConstraint:
+    """The column holds one of the vocabulary's words (monitor.vocab), enforced by the database."""
+    allowed = ", ".join(f"'{w.value}'" for w in words)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{table}_{column}_known")
 
 
 class Base(DeclarativeBase):
@@ -72,7 +81,7 @@ class Source(Base):
 
 class Policy(Base):
     __tablename__ = "policies"
-    __table_args__ = (UniqueConstraint("source_id", "url"),)
+    __table_args__ = (UniqueConstraint("source_id", "url"), one_of("policies", "status", Status))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
@@ -213,6 +222,7 @@ class Version(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    __table_args__ = (one_of("runs", "status", RunStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -226,7 +236,7 @@ class Run(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_run", "run_id"),)
+    __table_args__ = (Index("ix_events_run", "run_id"), one_of("events", "type", EventType))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
@@ -285,7 +295,7 @@ class Alert(Base):
     """Outbox row: one alert of one event to one subscriber, written with the event."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("event_id", "subscriber"),)
+    __table_args__ = (UniqueConstraint("event_id", "subscriber"), one_of("alerts", "status", AlertStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)

@@ -120,8 +120,8 @@ def test_the_report_of_a_run_rerenders_only_what_the_run_touched(db: Database, t
     first = _crawl(db, [_page(i, "给予最高100万元支持") for i in range(3)])
     render_report(db, out, today=TODAY, run_id=first)
     with db.session() as s:
-        ids = {p.url: p.id for p in s.scalars(select(Policy))}
-    pages = {i: out / policy_page(ids[_url(i)]) for i in range(3)}
+        sources = {p.url: p.source.name for p in s.scalars(select(Policy))}
+    pages = {i: out / policy_page(sources[_url(i)], _url(i)) for i in range(3)}
     assert all(page.is_file() for page in pages.values())
     for page in pages.values():  # a mark that survives only where nothing is re-rendered
         page.write_text(page.read_text(encoding="utf-8") + "<!-- untouched -->", encoding="utf-8")

@@ -47,7 +47,8 @@ class CompressedJSON(TypeDecorator[Any]):
 
 
 def one_of(table: str, column: str, words: type[StrEnum]) -> CheckConstraint:
-    """The column holds one of the vocabulary's words (monitor.vocab), enforced by the database."""
+    """The column holds one of the vocabulary's words (monitor.vocab), enforced by the database (a CHECK;
+    on SQLite two triggers of the same name, see migration 0015)."""
     allowed = ", ".join(f"'{w.value}'" for w in words)
     return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{table}_{column}_known")
 

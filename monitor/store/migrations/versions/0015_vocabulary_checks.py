@@ -35,14 +35,37 @@ CHECKS = {
 }
 
 
+def _triggers(table: str, column: str) -> list[tuple[str, str]]:
+    """SQLite adds a CHECK only by rebuilding the table (which its foreign keys refuse while rows
+    point at it): the same rule as two triggers, named like the constraint."""
+    allowed = ", ".join(f"'{w}'" for w in CHECKS[(table, column)])
+    return [
+        (
+            f"ck_{table}_{column}_known_{when}",
+            f"CREATE TRIGGER ck_{table}_{column}_known_{when} BEFORE {what} ON {table} "
+            f"WHEN NEW.{column} NOT IN ({allowed}) "
+            f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: ck_{table}_{column}_known'); END",
+        )
+        for when, what in (("insert", "INSERT"), ("update", f"UPDATE OF {column}"))
+    ]
+
+
 def upgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
     for (table, column), words in CHECKS.items():
+        if sqlite:
+            for _, create in _triggers(table, column):
+                op.execute(create)
+            continue
         allowed = ", ".join(f"'{w}'" for w in words)
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.create_check_constraint(f"ck_{table}_{column}_known", f"{column} IN ({allowed})")
+        op.create_check_constraint(f"ck_{table}_{column}_known", table, f"{column} IN ({allowed})")
 
 
 def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
     for table, column in CHECKS:
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_constraint(f"ck_{table}_{column}_known", type_="check")
+        if sqlite:
+            for name, _ in _triggers(table, column):
+                op.execute(f"DROP TRIGGER IF EXISTS {name}")
+            continue
+        op.drop_constraint(f"ck_{table}_{column}_known", table, type_="check")

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -42,6 +43,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         name = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
         if name in SLOW_MODULES or item.get_closest_marker("faults"):
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """After a fault-suite run (`pytest -m faults`), the closing table of #17: what was injected and
+    what survived. Every fault test asserts the exact versions, events and alerts it expects, so the
+    false/missed/duplicated counts are 0 exactly when no fault test failed."""
+    from tests.fault_server import LEDGER
+
+    if not LEDGER:
+        return
+    reports = [r for key in ("passed", "failed", "error") for r in terminalreporter.stats.get(key, [])]
+    faulty = [r for r in reports if r.when == "call" and ("test_faults_" in r.nodeid or "test_fuzz" in r.nodeid)]
+    failed = sum(1 for r in faulty if not r.passed)
+    proven = "0" if not failed else f"unproven: {failed} fault test(s) failed"
+    rows = [
+        ("fault tests passed", sum(1 for r in faulty if r.passed)),
+        ("web faults injected (responses)", LEDGER["web faults injected"]),
+        ("delivery faults injected (receiver answers)", LEDGER["delivery faults injected"]),
+        ("crawl runs against the fault site", LEDGER["crawl runs"]),
+        ("kill points survived", LEDGER["kill points survived"]),
+        ("planted changes alerted exactly once", LEDGER["planted changes alerted"]),
+        ("alerts counted by a receiver", LEDGER["alerts counted by a receiver"]),
+        ("false alerts", proven),
+        ("missed planted changes", proven),
+        ("duplicated or lost alerts", proven),
+    ]
+    terminalreporter.write_sep("=", "fault suite (#17)")
+    for name, value in rows:
+        terminalreporter.write_line(f"{name:<48} {value}")
 
 
 PG_URL = os.environ.get("POLICYWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

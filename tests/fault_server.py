@@ -14,9 +14,13 @@ import socket
 import struct
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from monitor.demo.loopback import LoopbackServer, QuietHandler
+
+# What the fault suite did, for its closing table (tests/conftest.py prints it after `pytest -m faults`).
+LEDGER: Counter[str] = Counter()
 
 
 def chrome(title: str, body: str, charset: str = "utf-8") -> str:
@@ -94,6 +98,8 @@ class FaultSite(LoopbackServer):
                         fault.times -= 1
                         if fault.times < 0:
                             fault = None
+                    LEDGER["web faults injected"] += fault is not None
+                    LEDGER["crawl runs"] += self.path.endswith("/robots.txt")  # each crawl asks once
                 page = site.pages.get(self.path) or Page(NOT_FOUND.encode(), status=404)
                 try:
                     if fault is None:

@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 from monitor.demo.loopback import LoopbackServer, QuietHandler
+from tests.fault_server import LEDGER
 
 KEY = re.compile(r"pw-(?:digest-)?\d+-\d+(?:-\d+)?")
 # HTTP 200 answers that mean "refused", in each platform's own words.
@@ -42,6 +43,7 @@ class RobotReceiver(LoopbackServer):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", "replace")
                 with receiver._lock:
                     step = receiver.script.pop(0) if receiver.script else "ok"
+                    LEDGER["delivery faults injected"] += step != "ok"
                     receiver.bodies.append(raw)
                     receiver.paths.append(self.path)
                 slow = step[1] if isinstance(step, tuple) and step[0] == "slow" else 0

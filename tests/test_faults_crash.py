@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from monitor.store.db import Database
 from monitor.store.models import Run
-from tests.fault_server import Fault, FaultSite, list_page, policy_page
+from tests.fault_server import LEDGER, Fault, FaultSite, list_page, policy_page
 
 pytestmark = pytest.mark.faults
 
@@ -93,3 +93,4 @@ def test_parent_killed_early_leaves_no_crawl_child_and_is_marked_interrupted(
     # The killed run (if it got as far as creating its row) is interrupted, never left "running".
     assert statuses[-1] == "ok" and set(statuses[:-1]) <= {"interrupted"}
     assert all(site.hits(p) >= 1 for p in paths)
+    LEDGER["kill points survived"] += 1

@@ -20,7 +20,7 @@ from monitor.config import Settings, Subscriber, parse_sources
 from monitor.demo.smtpsink import SMTPSink
 from monitor.runner import run_once
 from monitor.store.db import Database
-from tests.fault_server import FaultSite, chrome, list_page, policy_page
+from tests.fault_server import LEDGER, FaultSite, chrome, list_page, policy_page
 from tests.robot_receiver import RobotReceiver
 
 pytestmark = pytest.mark.faults
@@ -135,3 +135,4 @@ def test_hostile_page_content_is_inert_in_every_alert_and_the_report(
     for path in pages:
         _assert_inert_html(str(path.relative_to(report)), path.read_text(encoding="utf-8"))
     assert any("粗体" in p.read_text(encoding="utf-8") for p in pages)
+    LEDGER.update({"planted changes alerted": 2, "alerts counted by a receiver": 10})  # 2 alerts x 5 channels

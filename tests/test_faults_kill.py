@@ -24,7 +24,7 @@ from monitor.config import Settings, Subscriber
 from monitor.store.db import Database
 from monitor.store.models import Alert, Event, Run, Version
 from notifier.outbox import deliver_pending
-from tests.fault_server import Fault, FaultSite, list_page, policy_page
+from tests.fault_server import LEDGER, Fault, FaultSite, list_page, policy_page
 from tests.robot_receiver import RobotReceiver
 
 pytestmark = pytest.mark.faults
@@ -134,3 +134,4 @@ def test_a_run_killed_at_any_point_then_a_normal_run_loses_and_doubles_nothing(
     assert robot.distinct() == 2, robot.keys()
     copies = sorted(robot.keys().values())
     assert copies == ([1, 2] if point.startswith("delivery-accepted") else [1, 1]), robot.keys()
+    LEDGER.update({"kill points survived": 1, "planted changes alerted": 2, "alerts counted by a receiver": 2})

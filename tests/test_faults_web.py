@@ -21,6 +21,7 @@ from monitor.store.models import Event, Version
 from tests.fault_server import (
     ANTI_BOT,
     EMPTY_TEMPLATE,
+    LEDGER,
     NOT_FOUND,
     WAF,
     Fault,
@@ -155,3 +156,4 @@ def test_every_fault_at_once_then_recovery_then_a_planted_change(db: Database) -
         assert bed.events() == Counter({("text_changed", name): 1}), bed.events()
         assert bed.versions() == bed.n + 1
     assert len(robot.accepted) == robot.distinct() == 1  # delivered exactly once
+    LEDGER.update({"planted changes alerted": 1, "alerts counted by a receiver": 1})

@@ -24,7 +24,7 @@ from monitor.cli_common import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from monitor.store.models import Alert
+    from monitor.store.models import Alert, Run
 
 _UNDELIVERED = ("pending", "sending", "failed", "unconfirmed")
 _GIVEN_UP = ("failed", "unconfirmed")  # unconfirmed: sent, but the receiver never answered
@@ -75,17 +75,7 @@ def _status_report(session: Session) -> dict[str, Any]:
         "state": health.state,
         "exit_code": health.code,
         "summary": health.line,
-        "last_run": None
-        if run is None
-        else {
-            "id": run.id,
-            "status": run.status,
-            "started_at": local_time(run.started_at),
-            "finished_at": local_time(run.finished_at),
-            "sources": len(run.stats or {}),
-            "alerts_sent": run.alerts_sent,
-            "alerts_failed": run.alerts_failed,
-        },
+        "last_run": _run_json(run),
         "failing_sources": [{"source": k, "error": v} for k, v in failing.items()],
         "alerts": alerts,
         "alert_errors": [{"error": error, "alerts": n} for error, n in alert_errors],
@@ -96,6 +86,20 @@ def _status_report(session: Session) -> dict[str, Any]:
         ],
         "sources_known": session.scalar(select(func.count()).select_from(Source)),
         "versions_read_by_older_code": stale or 0,  # `policywatch reprocess` updates them
+    }
+
+
+def _run_json(run: Run | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "status": run.status,
+        "started_at": local_time(run.started_at),
+        "finished_at": local_time(run.finished_at),
+        "sources": len(run.stats or {}),
+        "alerts_sent": run.alerts_sent,
+        "alerts_failed": run.alerts_failed,
     }
 
 
@@ -136,7 +140,9 @@ def status_command(db_url: str | None, config_file: str | None, as_json: bool) -
         )
     console.print("alerts: " + (", ".join(f"{k} {v}" for k, v in sorted(report["alerts"].items())) or "none"))
     for row in report["alert_errors"]:
-        console.print(f"alert delivery failing ({row['alerts']} alert(s)): {row['error']}", markup=False, highlight=False)
+        console.print(
+            f"alert delivery failing ({row['alerts']} alert(s)): {row['error']}", markup=False, highlight=False
+        )
     table = Table(title=f"{len(report['expiring_within_30_days'])} policy(ies) expiring within 30 days")
     for col in ("expires", "policy", "source"):
         table.add_column(col)

@@ -70,12 +70,29 @@ def test_second_concurrent_run_exits_with_the_lock_code(db_url: str, tmp_path: P
         sources_file, config = _setup(tmp_path, server, hook)
         args = [*PW, "run", "--sources", str(sources_file), "--config", str(config), "--db", db_url]
         first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
-        time.sleep(4)  # the first run holds the lock while it crawls the slowed-down site
+        _wait_for_running_run(db_url, first)  # it holds the lock while it crawls the slowed-down site
         second = subprocess.run(args, capture_output=True, text=True, timeout=120, env=_env())
         out, errors = first.communicate(timeout=300)
     assert second.returncode == 3, second.stdout + second.stderr
     assert "another policywatch run" in second.stderr
     assert first.returncode == 0, out + errors
+
+
+def _wait_for_running_run(db_url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Poll (with a deadline) until `process` has opened its run: it holds the run lock from then on."""
+    db = Database(db_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if any(status == "running" for *_, status in _runs(db)):
+                    return
+            except Exception:  # the schema is still being created by the first run
+                pass
+            time.sleep(0.1)
+    finally:
+        db.dispose()
+    pytest.fail(f"the first run never started (exit code {process.poll()})")
 
 
 def test_run_killed_mid_crawl_then_rerun_loses_and_duplicates_nothing(db: Database, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from monitor.addresses import policy_page, run_page
 from monitor.diff import DocumentDiff, diff_documents
+from monitor.display import as_written
 from monitor.events import EVENT_LABELS
 from monitor.ingest.stats import SourceStats, run_troubles
 from monitor.normalise import document_from_json
@@ -38,7 +39,7 @@ _ENV = Environment(
 _ENV.globals.update(
     EVENT_LABELS=EVENT_LABELS, CHANGE_LABELS=CHANGE_LABELS, RUN_STATUS_LABELS=RUN_STATUS_LABELS, status_how=status_how
 )
-_ENV.filters.update(sh=shanghai_time)
+_ENV.filters.update(sh=shanghai_time, zh=as_written)
 _ENV.globals["page_of"] = lambda policy: policy_page(policy.source.name, policy.url)
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from monitor.diff import FACT_LABELS
+from monitor.display import as_written
 from monitor.events import EVENT_LABELS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -65,7 +66,7 @@ def make_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(sh=shanghai_time, cn_date=cn_date, href=safe_href)
+    env.filters.update(sh=shanghai_time, cn_date=cn_date, href=safe_href, zh=as_written)
     env.globals.update(
         EVENT_LABELS=EVENT_LABELS,
         FACT_LABELS=FACT_LABELS,

@@ -281,3 +281,33 @@ def test_api_write_endpoints_need_the_bearer_token(site, tmp_path: Path) -> None
     tested = api.post("/api/subscribers/ops/test", headers=bearer).json()
     assert len(tested) == 1 and tested[0]["delivered"] is False and tested[0]["error"]
     assert "/api/sources/{name}/pause" in api.get("/openapi.json").json()["paths"]
+
+
+def test_api_adds_and_edits_subscribers_with_the_clis_validation(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f'# operators\n[web]\nadmin_token = "{TOKEN}"\n')
+    api = TestClient(create_app(site[0], load_settings(config), config_file=config))
+    bearer = {"authorization": f"Bearer {TOKEN}"}
+    body = {"name": "海淀科", "urls": ["json://127.0.0.1:9/h"], "regions": ["海淀"], "events": ["text_changed"]}
+    assert api.post("/api/subscribers", json=body).status_code == 401
+    added = api.post("/api/subscribers", json=body, headers=bearer)
+    assert added.status_code == 201 and added.json()["regions"] == ["海淀"], added.text
+    [sub] = load_settings(config).subscribers
+    assert (sub.name, sub.regions, sub.events) == ("海淀科", ("海淀",), ("text_changed",))
+    assert config.read_text().startswith("# operators")  # the file's comments are kept
+    # The same refusals as the CLI: a duplicate, an unknown event type, a secret written out.
+    assert api.post("/api/subscribers", json=body, headers=bearer).status_code == 422
+    bad = api.post("/api/subscribers", json={**body, "name": "x", "events": ["text_change"]}, headers=bearer)
+    assert bad.status_code == 422 and "text_change" in bad.json()["detail"]
+    secret = {**body, "name": "robot", "urls": ["wecom://robotkey0123456789abcdef"]}
+    refused = api.post("/api/subscribers", json=secret, headers=bearer)
+    assert refused.status_code == 422 and "robotkey0123456789abcdef" not in refused.text
+    # Editing without URLs keeps the stored ones; the new filters are written.
+    edited = api.put(
+        "/api/subscribers/海淀科", json={"name": "海淀科", "keywords": ["补贴"], "mode": "digest"}, headers=bearer
+    )
+    assert edited.status_code == 200, edited.text
+    [sub] = load_settings(config).subscribers
+    assert (sub.urls, sub.keywords, sub.mode, sub.regions) == (("json://127.0.0.1:9/h",), ("补贴",), "digest", ())
+    assert api.put("/api/subscribers/nosuch", json={"name": "n"}, headers=bearer).status_code == 404
+    assert "/api/subscribers/{name}" in api.get("/openapi.json").json()["paths"]

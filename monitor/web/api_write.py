@@ -1,5 +1,5 @@
-"""The API's write endpoints — what the pages can change, for scripts: pause/resume a source, pause/
-resume a subscriber, send a subscriber a test alert. They need `Authorization: Bearer <[web] admin_token>`
+"""The API's write endpoints — what the pages can change, for scripts: pause/resume a source; add,
+edit, pause/resume a subscriber and send it a test alert. They need `Authorization: Bearer <[web] admin_token>`
 (or an admin session with its CSRF token in the `X-CSRF-Token` header)."""
 
 from __future__ import annotations
@@ -12,8 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from monitor.config import ALL_EVENT_TYPES
+from monitor.secrets import mask_url
 from monitor.store.models import Source
-from monitor.subscriber_edit import SubscriberError, send_test_alert, set_paused
+from monitor.subscriber_edit import (
+    SubscriberEntry,
+    SubscriberError,
+    add_subscriber,
+    prepare_urls,
+    renamed,
+    replace_subscriber,
+    send_test_alert,
+    set_paused,
+)
 from monitor.web.app import session, state
 from monitor.web.auth import require_admin
 from monitor.web.render import iso_time
@@ -31,6 +42,33 @@ class SourceState(BaseModel):
 class SubscriberState(BaseModel):
     name: str
     paused: bool
+
+
+class SubscriberIn(BaseModel):
+    """A subscriber as the config file keeps it (validated as `policywatch subscribers add` does)."""
+
+    name: str
+    urls: list[str] | None = None  # apprise URLs, secrets as ${VAR}; omitted when editing: kept as stored
+    events: list[str] = []  # empty: every policy event
+    regions: list[str] = []
+    sources: list[str] = []
+    keywords: list[str] = []
+    min_importance: str = "low"
+    mode: str = "immediate"
+    allow_plaintext_secret: bool = False
+
+
+class SubscriberOut(BaseModel):
+    name: str
+    urls: list[str]  # masked
+    events: list[str]
+    regions: list[str]
+    sources: list[str]
+    keywords: list[str]
+    min_importance: str
+    mode: str
+    paused: bool
+    notes: list[str]  # "X is stored as Y" (a robot address stored as its apprise URL)
 
 
 class TestResult(BaseModel):
@@ -67,6 +105,74 @@ def api_resume_source(request: Request, name: str, s: Annotated[Session, Depends
     source = _source(s, name)
     source.paused_at, source.paused_note = None, ""
     return SourceState(name=name, paused_at=None, paused_note="")
+
+
+def _entry(body: SubscriberIn, urls: list[str], paused: bool) -> SubscriberEntry:
+    unknown = sorted(set(body.events) - set(ALL_EVENT_TYPES))
+    if unknown:
+        raise SubscriberError(f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(ALL_EVENT_TYPES)}")
+    stored = prepare_urls(urls, body.allow_plaintext_secret)
+    return SubscriberEntry(
+        name=body.name.strip(),
+        urls=tuple(stored),
+        events=_words(body.events),
+        regions=_words(body.regions),
+        sources=_words(body.sources),
+        keywords=_words(body.keywords),
+        min_importance=body.min_importance,
+        mode=body.mode,
+        paused=paused,
+        notes=renamed(urls, stored),
+    )
+
+
+def _words(values: list[str]) -> tuple[str, ...]:
+    return tuple(w.strip() for w in values if w.strip())
+
+
+def _out(entry: SubscriberEntry) -> SubscriberOut:
+    return SubscriberOut(
+        name=entry.name,
+        urls=[mask_url(u) for u in entry.urls],
+        events=list(entry.events),
+        regions=list(entry.regions),
+        sources=list(entry.sources),
+        keywords=list(entry.keywords),
+        min_importance=entry.min_importance,
+        mode=entry.mode,
+        paused=entry.paused,
+        notes=entry.notes,
+    )
+
+
+@router.post("/subscribers", response_model=SubscriberOut, status_code=201, summary="添加订阅者")
+def api_add_subscriber(request: Request, body: SubscriberIn) -> SubscriberOut:
+    _admin(request)
+    try:
+        entry = _entry(body, body.urls or [], paused=False)
+        add_subscriber(config_file_of(request), entry)
+    except SubscriberError as exc:
+        raise HTTPException(422, str(exc)) from None
+    reload_settings(request)
+    return _out(entry)
+
+
+@router.put("/subscribers/{name}", response_model=SubscriberOut, summary="修改订阅者")
+def api_edit_subscriber(request: Request, name: str, body: SubscriberIn) -> SubscriberOut:
+    _admin(request)
+    current = find_subscriber(request, name)
+    try:
+        # URLs left out are kept as stored (they were validated then, secrets included).
+        entry = (
+            _entry(body, body.urls, current.paused)
+            if body.urls is not None
+            else _entry(body.model_copy(update={"allow_plaintext_secret": True}), list(current.urls), current.paused)
+        )
+        replace_subscriber(config_file_of(request), name, entry)
+    except SubscriberError as exc:
+        raise HTTPException(422, str(exc)) from None
+    reload_settings(request)
+    return _out(entry)
 
 
 def _set(request: Request, name: str, paused: bool) -> SubscriberState:

@@ -217,19 +217,69 @@ def distributed_overrides(redis_url: str, prefix: str, *, seeder: bool) -> dict[
 def run_worker(
     redis_url: str, prefix: str, db_url: str, wait: float, scrapy_overrides: Mapping[str, Any] | None = None
 ) -> int:
-    """One worker's part of the next announced run: 0 crawled, 1 the crawl process failed, 2 no run
-    was announced within `wait` seconds."""
+    """One worker's part of the next announced run: 0 crawled, 1 the crawl process failed, 2 no live
+    run was announced within `wait` seconds."""
+    return run_workers(redis_url, prefix, db_url, wait, scrapy_overrides, forever=False)
+
+
+def run_workers(
+    redis_url: str,
+    prefix: str,
+    db_url: str,
+    wait: float,
+    scrapy_overrides: Mapping[str, Any] | None = None,
+    *,
+    forever: bool,
+) -> int:
+    """Join announced runs: one (the exit code of `run_worker`), or, `forever`, each in turn until
+    the process is stopped (waiting `wait` seconds at a time)."""
     from crawler.process import crawl_in_child
 
-    run = wait_for_run(redis_url, prefix, wait)
-    if run is None:
-        log.error("no run announced in Redis (key prefix %r) within %.0f s", prefix, wait)
-        return 2
-    log.info("worker %s joins run %d (%d sources)", worker_id(), run["run_id"], len(run["sources"]))
-    overrides = {
-        "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
-        **(scrapy_overrides or {}),
-        **distributed_overrides(redis_url, prefix, seeder=False),
-    }
-    code = crawl_in_child(db_url, run["run_id"], run["sources"], run["settings"], run["today"], overrides)
-    return 0 if code == 0 else 1
+    after, code = 0, 2
+    while True:
+        run = live_run(redis_url, prefix, db_url, wait, after)
+        if run is None and not forever:
+            log.error("no live run announced in Redis (key prefix %r) within %.0f s", prefix, wait)
+            return 2
+        if run is None:
+            continue
+        after = run["run_id"]
+        log.info("worker %s joins run %d (%d sources)", worker_id(), after, len(run["sources"]))
+        overrides = {
+            "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+            **(scrapy_overrides or {}),
+            **distributed_overrides(redis_url, prefix, seeder=False),
+        }
+        code = crawl_in_child(db_url, after, run["sources"], run["settings"], run["today"], overrides)
+        if not forever:
+            return 0 if code == 0 else 1
+        if code != 0:
+            log.error("worker %s: the crawl process of run %d exited with %s", worker_id(), after, code)
+
+
+def live_run(redis_url: str, prefix: str, db_url: str, wait: float, after: int = 0) -> dict[str, Any] | None:
+    """The announced run above `after` whose row is still `running`. An announcement left behind by a
+    coordinator that was killed (its run since marked interrupted, or never started) is stale: it is
+    skipped, and removed, so that no worker crawls for a run nobody will finish."""
+    from monitor.store.db import Database
+    from monitor.store.models import Run
+
+    deadline = time.monotonic() + wait
+    db = Database(db_url)
+    try:
+        while True:
+            run = wait_for_run(redis_url, prefix, max(deadline - time.monotonic(), 0), after)
+            if run is None:
+                return None
+            with db.session() as session:
+                row = session.get(Run, run["run_id"])
+                status = row.status if row is not None else "missing"
+            if status == "running":
+                return run
+            log.warning(
+                "run %d announced in Redis is %s, not running: stale announcement removed", run["run_id"], status
+            )
+            retire(redis_url, prefix, run["run_id"])
+            after = run["run_id"]
+    finally:
+        db.dispose()

@@ -162,16 +162,20 @@ def run(
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="policywatch.toml settings file.")
 @click.option("--redis-prefix", default="policywatch", show_default=True, help="Redis key prefix of the deployment.")
 @click.option("--wait", default=3600.0, show_default=True, help="Seconds to wait for a coordinator's run.")
-def worker(redis_url: str, db_url: str | None, config_file: str | None, redis_prefix: str, wait: float) -> None:
+@click.option("--forever", is_flag=True, help="Join every run in turn (a service), not just the next one.")
+def worker(
+    redis_url: str, db_url: str | None, config_file: str | None, redis_prefix: str, wait: float, forever: bool
+) -> None:
     """Crawl worker of a distributed run: waits for `policywatch run --workers REDIS_URL` to announce a
     run, takes requests from its shared Redis frontier, stores into the same (PostgreSQL) database, and
-    exits when the frontier is drained. The coordinator sends the alerts and writes the report.
-    Exit codes: 0 crawled; 1 the crawl process failed; 2 no run announced within --wait."""
-    from crawler.distributed import run_worker
+    exits when the frontier is drained (with --forever: waits for the next run). An announcement whose
+    run is no longer running (its coordinator was killed) is skipped and removed. The coordinator
+    sends the alerts and writes the report.
+    Exit codes: 0 crawled; 1 the crawl process failed; 2 no live run announced within --wait."""
+    from crawler.distributed import run_workers
 
     db = open_db(db_url, settings_or_exit(config_file))
-    code = run_worker(redis_url, redis_prefix, db.url, wait)
-    sys.exit(code)
+    sys.exit(run_workers(redis_url, redis_prefix, db.url, wait, forever=forever))
 
 
 @click.command()

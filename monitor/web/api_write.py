@@ -23,12 +23,11 @@ from monitor.subscriber_edit import (
     renamed,
     replace_subscriber,
     send_test_alert,
-    set_paused,
 )
 from monitor.web.app import session, state
 from monitor.web.auth import require_admin
 from monitor.web.render import iso_time
-from monitor.web.subscribers import config_file_of, find_subscriber, reload_settings
+from monitor.web.subscribers import config_file_of, find_subscriber, pause_subscriber, reload_settings
 
 router = APIRouter(prefix="/api", tags=["API (changes)"])
 
@@ -177,12 +176,7 @@ def api_edit_subscriber(request: Request, name: str, body: SubscriberIn) -> Subs
 
 def _set(request: Request, name: str, paused: bool) -> SubscriberState:
     _admin(request)
-    find_subscriber(request, name)
-    try:
-        set_paused(config_file_of(request), name, paused)
-    except SubscriberError as exc:
-        raise HTTPException(422, str(exc)) from None
-    reload_settings(request)
+    pause_subscriber(request, name, paused)
     return SubscriberState(name=name, paused=paused)
 
 

@@ -183,13 +183,18 @@ async def resume(request: Request, name: str) -> RedirectResponse:
 async def _set_paused(request: Request, name: str, paused: bool) -> RedirectResponse:
     form = await request.form()
     require_admin(request, str(form.get("csrf", "")))
+    pause_subscriber(request, name, paused)
+    return RedirectResponse(f"/subscribers#sub-{name}", status_code=303)
+
+
+def pause_subscriber(request: Request, name: str, paused: bool) -> None:
+    """Pause or resume subscriber `name` in the config file (404 unknown, 422 refused), then reload it."""
     find_subscriber(request, name)
     try:
         set_paused(config_file_of(request), name, paused)
     except SubscriberError as exc:
         raise HTTPException(422, str(exc)) from None
     reload_settings(request)
-    return RedirectResponse(f"/subscribers#sub-{name}", status_code=303)
 
 
 @router.post("/subscribers/{name}/test", response_class=HTMLResponse, summary="发送测试提醒")

@@ -98,9 +98,14 @@ def masked_db(url: str) -> str:
 def open_db(db_url: str | None, settings: Settings, *, create: bool = True) -> Database:
     """Open and upgrade the database, or exit 2 with a clear message (the password masked).
     Reading commands pass create=False: a mistyped SQLite path is an error, not a new empty file."""
+    return open_db_url(db_url, settings.database_url, create=create)
+
+
+def open_db_url(db_url: str | None, config_url: str | None, *, create: bool = True) -> Database:
+    """open_db with the config file's database URL already read (`configured_database_url`)."""
     from monitor.store.db import Database, resolve_database_url, sqlite_file
 
-    url = resolve_database_url(db_url, settings.database_url)
+    url = resolve_database_url(db_url, config_url)
     try:
         path = sqlite_file(url)
     except Exception:
@@ -135,6 +140,15 @@ def settings_or_exit(option: str | None) -> Settings:
     except ConfigError as exc:
         config_error(exc)
         sys.exit(EXIT_CANNOT_RUN)
+
+
+def configured_database_url(option: str | None) -> str | None:
+    """The settings file's `[database] url` (the whole file checked, as settings_or_exit does);
+    without a settings file, None at once: the configuration models (pydantic, ~0.1 s to import)
+    are not loaded for nothing."""
+    if config_path(option) is None:
+        return None
+    return settings_or_exit(option).database_url
 
 
 def config_option(func: Any) -> Any:

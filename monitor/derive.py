@@ -18,20 +18,12 @@ from w3lib.encoding import resolve_encoding
 from monitor.attachments import read_attachment
 from monitor.config import SourceConfig
 from monitor.contracts import AttachmentFile
+
+# Re-exported: writers read (and tests of an upgrade patch) `derive.DERIVATION_VERSION`.
+from monitor.derivestamp import DERIVATION_VERSION as DERIVATION_VERSION
 from monitor.extract import ExtractError, extract_page
 from monitor.lifecycle import Lifecycle, extract
 from monitor.normalise import Document, normalise
-
-# The version of the code that turns a page into its document and facts: monitor/extract.py,
-# monitor/normalise.py, monitor/lifecycle.py, monitor/attachments.py and this module.
-# BUMP IT in the same commit as any change that may alter what they produce for some page (a new
-# rule, a changed regex, a different fold, a library upgrade that reads pages differently).
-# Versions stamped with another number are re-derived from their raw inputs before they are
-# compared with a new fetch, so the change never reaches subscribers as a text or expiry change;
-# `policywatch reprocess` re-reads all of them at once. 0 marks versions stored before stamps existed.
-# 2: the real-document extraction of #12 (文号 from the text, 落款 dates, more wordings);
-# 3: a clause marker after a sentence end and spaces ("：　第一条") opens a clause (#17's fuzzer).
-DERIVATION_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)

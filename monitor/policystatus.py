@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from monitor.lifecycle import Lifecycle
 from monitor.vocab import Status, StatusSource
+
+if TYPE_CHECKING:  # `status` asks only for today_in_shanghai: the lifecycle's regexes cost ~20 ms
+    from monitor.lifecycle import Lifecycle
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """A stored version is compact (issue #16: ≤ 12 KB per version) and reads back exactly: the text
 compressed on SQLite (PostgreSQL's TOAST compresses it there), the document without the clause
-texts its text already holds, SQL comparisons on the text still working; migration 0014 packs rows
-written before it and its downgrade restores them byte for byte. On SQLite and PostgreSQL."""
+texts its text already holds, lifecycle and fields compressed, SQL comparisons on the text still
+working; migrations 0014 and 0016 pack rows written before them and their downgrades restore them.
+On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import zlib
 from datetime import UTC, datetime
 
 from alembic import command
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from monitor.normalise import document_to_json, normalise
 from monitor.store.db import Database, alembic_config
@@ -25,6 +26,8 @@ BLOCKS = [
     "本措施自印发之日起施行,有效期三年。",
 ]
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+LIFECYCLE = {"title": "测试措施", "effective": {"date": "2025-01-01", "rule": "自印发之日起施行"}, "repeals": []}
+FIELDS = {"发文字号": "京测发〔2025〕1号", "发文机关": "北京市测试局"}
 
 
 def _version(session: object, text_: str, document: dict[str, object], url: str = "http://127.0.0.1:9/p.html") -> None:
@@ -39,12 +42,40 @@ def _version(session: object, text_: str, document: dict[str, object], url: str 
             title="测试措施",
             text=text_,
             document=document,
-            lifecycle={},
-            fields={},
+            lifecycle=LIFECYCLE,
+            fields=FIELDS,
             http_status=200,
             raw_html_z=b"",
         )
     )
+
+
+def _version_before_0016(db: Database, text_: str, document_z: bytes) -> None:
+    """A version as revisions before 0016 stored it (lifecycle and fields plain JSON), written in SQL:
+    the models are the newest revision's."""
+    with db.session() as s:
+        policy = Policy(
+            source=Source(name="s"), url="http://127.0.0.1:9/p.html", title="测试措施", first_seen=NOW, last_seen=NOW
+        )
+        s.add(policy)
+        s.flush()
+        policy_id = policy.id
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO versions (policy_id, seq, fetched_at, content_hash, title, text, document_z, lifecycle,"
+                " fields, http_status, encoding, etag, last_modified, raw_html_z, derived_by) VALUES (:p, 1,"
+                " '2026-11-28 02:00:00', 'h', '测试措施', :t, :z, :lc, :f, 200, '', '', '', :raw, 0)"
+            ),
+            {
+                "p": policy_id,
+                "t": text_,
+                "z": document_z,
+                "lc": json.dumps(LIFECYCLE, ensure_ascii=False),
+                "f": json.dumps(FIELDS, ensure_ascii=False),
+                "raw": b"",
+            },
+        )
 
 
 def _raw(db: Database) -> tuple[object, dict[str, object]]:
@@ -61,6 +92,7 @@ def test_a_version_reads_back_exactly_and_its_text_is_not_stored_twice(db: Datab
         version = s.scalar(select(Version))
         assert version is not None
         assert version.text == doc.text and version.document == document_to_json(doc)
+        assert (version.lifecycle, version.fields) == (LIFECYCLE, FIELDS)
         # SQL still compares the readable text (the web app's search, `status`'s queries).
         assert s.scalar(select(func.count()).where(Version.text.ilike("%3000万元%"))) == 1
         assert s.scalar(select(func.count()).where(Version.text.contains("不存在的词"))) == 0
@@ -91,11 +123,8 @@ def test_migration_0014_packs_rows_stored_before_it_and_downgrade_restores_them(
     whole = document_to_json(doc)
     db = Database(db_url)
     command.upgrade(alembic_config(db_url), "0013")
-    with db.session() as s:
-        _version(s, doc.text, whole)
     plain = json.dumps(whole, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    with db.engine.begin() as conn:  # as 0013 stored it: plain text, the whole document
-        conn.execute(text("UPDATE versions SET text = :t, document_z = :z"), {"t": doc.text, "z": zlib.compress(plain)})
+    _version_before_0016(db, doc.text, zlib.compress(plain))  # as 0013 stored it: plain text, the whole document
     db.upgrade()
     stored, document = _raw(db)
     assert "outline" in document and (db.engine.dialect.name != "sqlite" or isinstance(stored, bytes))
@@ -104,4 +133,29 @@ def test_migration_0014_packs_rows_stored_before_it_and_downgrade_restores_them(
         assert version is not None and version.text == doc.text and version.document == whole
     command.downgrade(alembic_config(db_url), "0013")
     assert _raw(db) == (doc.text, whole)
+    db.dispose()
+
+
+def _json(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value  # PostgreSQL hands JSON back parsed
+
+
+def test_migration_0016_packs_lifecycle_and_fields_and_downgrade_restores_them(db_url: str) -> None:
+    db = Database(db_url)
+    command.upgrade(alembic_config(db_url), "0015")
+    _version_before_0016(db, "测试措施\n\n第一条 正文。", zlib.compress(b"{}"))
+    db.upgrade()
+    with db.engine.connect() as conn:
+        lifecycle_z, fields_z = conn.execute(text("SELECT lifecycle_z, fields_z FROM versions")).one()
+    assert json.loads(zlib.decompress(lifecycle_z)) == LIFECYCLE and json.loads(zlib.decompress(fields_z)) == FIELDS
+    with db.session() as s:
+        version = s.scalar(select(Version))
+        assert version is not None and (version.lifecycle, version.fields) == (LIFECYCLE, FIELDS)
+    # The unique constraint's index (policy_id, seq) serves lookups by policy alone.
+    assert "ix_versions_policy_id" not in {ix["name"] for ix in inspect(db.engine).get_indexes("versions")}
+    command.downgrade(alembic_config(db_url), "0015")
+    with db.engine.connect() as conn:
+        lifecycle, fields = conn.execute(text("SELECT lifecycle, fields FROM versions")).one()
+    assert (_json(lifecycle), _json(fields)) == (LIFECYCLE, FIELDS)
+    assert "ix_versions_policy_id" in {ix["name"] for ix in inspect(db.engine).get_indexes("versions")}
     db.dispose()

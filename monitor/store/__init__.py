@@ -1,28 +1,3 @@
-"""Persistence: SQLAlchemy 2 typed models, sessions, Alembic migrations."""
-
-from monitor.store.db import Database, resolve_database_url
-from monitor.store.models import (
-    Alert,
-    Base,
-    Event,
-    Policy,
-    PolicyAlias,
-    RepealLink,
-    Run,
-    Source,
-    Version,
-)
-
-__all__ = [
-    "Alert",
-    "Base",
-    "Database",
-    "Event",
-    "Policy",
-    "PolicyAlias",
-    "RepealLink",
-    "Run",
-    "Source",
-    "Version",
-    "resolve_database_url",
-]
+"""Persistence: SQLAlchemy 2 typed models (monitor.store.models), engine and sessions
+(monitor.store.db), Alembic migrations. Nothing is imported here: a reader that needs only the
+engine (`policywatch status`) must not load the ORM models."""

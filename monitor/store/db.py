@@ -1,4 +1,7 @@
-"""Engine, sessions and schema upgrades (always through Alembic)."""
+"""Engine, sessions and schema upgrades (always through Alembic).
+
+The ORM is imported only when a session is first asked for: `policywatch status` reads through the
+engine with SQLAlchemy Core and does not pay ~0.1 s for sqlalchemy.orm (issue #16)."""
 
 from __future__ import annotations
 
@@ -12,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.store.packing import unpack_text
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB_FILE = "policywatch.db"
 ENV_VAR = "POLICYWATCH_DATABASE_URL"
@@ -107,7 +110,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions: sessionmaker[Session] | None = None
 
     def upgrade(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision (a database already at the
@@ -137,6 +140,10 @@ class Database:
     def session(self, *, commit: bool = True) -> Iterator[Session]:
         """One unit of work: committed on success, rolled back on any error. commit=False does all
         the work and rolls it back (dry runs)."""
+        if self._sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         with self._sessions() as session:
             session.begin()
             try:

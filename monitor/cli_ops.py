@@ -124,14 +124,14 @@ def status_command(db_url: str | None, config_file: str | None, as_json: bool) -
     last run, or alerts wait for a retry; 2 CRITICAL — alerts were given up, or every source failed
     (also: the database cannot be opened).
     """
-    from rich.table import Table
-
     db = open_db_url(db_url, configured_database_url(config_file), create=False)
     with db.engine.connect() as conn:
         report = _status_report(conn)
     if as_json:
         emit_json_lines([report])
         sys.exit(report["exit_code"])
+    from rich.table import Table  # only for people: a monitoring plugin's --json does without it
+
     console.print(report["summary"], markup=False, highlight=False)
     last = report["last_run"]
     if last:

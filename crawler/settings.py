@@ -18,6 +18,10 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
+# Scrapy starts this many tasks for every response's output, however little it yields: a detail page
+# yields one item and a list page one item and its links, so 100 (the default) is pure overhead.
+CONCURRENT_ITEMS = 8
+
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024

@@ -1,44 +1,131 @@
-"""The writer thread: the store's unit of work runs off Scrapy's reactor thread, serially and in
-submission order. One per process, shared by every source's spider: run statistics and repeal links
-are read-modify-write across sources, and SQLite has one writer anyway."""
+"""The store process: reading and storing pages (crawler.storeside) runs in a process of its own
+beside the crawl, so that the two use both cores. In one process the GIL makes them take turns, and
+storing a page costs several times the CPU of fetching it.
+
+One store process per crawl process, shared by every source's spider, doing one call at a time in
+the order they were sent: run statistics and repeal links are read-modify-write across sources, and
+SQLite has one writer anyway. The crawl side sends a call and gets its answer as a Deferred; a page
+already sent is stored while the next ones download (Scrapy bounds how many wait: its scraper slot).
+
+If the store process dies (a crash, the OOM killer, a kill point) nothing more can be stored: the
+crawl process says so and exits 1, as if it had died itself. What was committed stays; the next run
+fetches the rest again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+import itertools
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import traceback
+from contextlib import suppress
+from typing import Any, ClassVar
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
-T = TypeVar("T")
+log = logging.getLogger("policywatch.crawl")
+
+POLL_SECONDS = 0.5  # how soon a dead store process is noticed
 
 
-class WriterThread:
-    _shared: ClassVar[WriterThread | None] = None
+class StoreFailed(Exception):
+    """A call the store process could not do (its traceback is in the log)."""
+
+
+class StoreProcess:
+    _shared: ClassVar[StoreProcess | None] = None
 
     def __init__(self) -> None:
-        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="policywatch-writer")
+        # fork: the child starts at once with what this process imported and its logging set up.
+        # It runs only serve(): no reactor, no database connection of this process is ever used there.
+        ctx: Any = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        self._requests: Any = ctx.Queue()  # unbounded on this side (a feeder thread): sending never blocks the reactor
+        self._replies: Any = ctx.Queue()
+        self._process = ctx.Process(
+            target=serve, args=(self._requests, self._replies, os.getpid()), name="policywatch-store", daemon=True
+        )
+        self._process.start()
+        self._pending: dict[int, Deferred[Any]] = {}
+        self._ids = itertools.count()
         self._users = 0
+        self._stopping = False
+        threading.Thread(target=self._read_replies, name="policywatch-store-replies", daemon=True).start()
 
     @classmethod
-    def acquire(cls) -> WriterThread:
-        """The process's writer, started for one more user (a spider's pipeline)."""
+    def acquire(cls) -> StoreProcess:
+        """The crawl process's store process, started for one more user (a spider's pipeline)."""
         if cls._shared is None:
             cls._shared = cls()
-        writer = cls._shared
-        if writer._users == 0:
-            writer._pool.start()
-        writer._users += 1
-        return writer
+        cls._shared._users += 1
+        return cls._shared
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Deferred[T]:
-        return deferToThreadPool(reactor, self._pool, fn, *args)
+    def call(self, method: str, *args: Any) -> Deferred[Any]:
+        """`method` of the store process's StoreSide, called with `args` (pickled). On the reactor thread."""
+        call_id = next(self._ids)
+        answer: Deferred[Any] = Deferred()
+        self._pending[call_id] = answer
+        self._requests.put((call_id, method, args))
+        return answer
 
-    def release(self, result: T) -> T:
-        """One user is done; the thread stops with the last. Passes `result` (or a failure) through."""
+    def release(self, result: Any) -> Any:
+        """One user is done; the process ends with the last, after its calls. Passes `result` through."""
         self._users -= 1
         if self._users == 0:
-            self._pool.stop()
+            self._stopping = True
+            self._requests.put(None)
+            self._process.join()
+            StoreProcess._shared = None
         return result
+
+    def _read_replies(self) -> None:
+        while True:
+            try:
+                replies = [self._replies.get(timeout=POLL_SECONDS)]
+            except queue.Empty:
+                if self._process.is_alive():
+                    continue
+                if self._stopping:
+                    return
+                log.error(
+                    "the store process died (exit code %s): nothing more can be stored, the crawl stops here; "
+                    "what was stored so far is kept and the next run fetches the rest",
+                    self._process.exitcode,
+                )
+                os._exit(1)
+            with suppress(queue.Empty):
+                while True:  # all that arrived, handed to the reactor in one wake-up
+                    replies.append(self._replies.get_nowait())
+            reactor.callFromThread(self._settle, replies)
+
+    def _settle(self, replies: list[tuple[int, bool, Any]]) -> None:
+        for call_id, ok, result in replies:
+            answer = self._pending.pop(call_id)
+            if ok:
+                answer.callback(result)
+            else:
+                answer.errback(StoreFailed(result))
+
+
+def serve(requests: Any, replies: Any, crawl_pid: int) -> None:
+    """The store process: one call at a time until told to stop (None)."""
+    from crawler.childguard import die_with_parent
+    from crawler.storeside import StoreSide
+
+    die_with_parent(crawl_pid)
+    # Ctrl+C and a TERM reach the whole process group: the crawl process shuts down gracefully and
+    # still needs this process to store what is in flight and to close the run's books.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.set_wakeup_fd(-1)  # the reactor's wake-up pipe is the crawl process's, not ours
+    side = StoreSide()
+    while (request := requests.get()) is not None:
+        call_id, method, args = request
+        try:
+            replies.put((call_id, True, getattr(side, method)(*args)))
+        except Exception as exc:
+            log.error("store: %s failed: %s\n%s", method, exc, traceback.format_exc())
+            replies.put((call_id, False, f"{type(exc).__name__}: {exc}"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 
 @dataclass(slots=True)
@@ -56,7 +55,6 @@ class PageItem:
     listed: ListedLink | None = None  # the list entry that led here, when there was one
     attachments: list[AttachmentFile] = field(default_factory=list)
     moved_to: str = ""  # where a permanent redirect (301/308) of `url` led: the page's new address
-    tree: Any = None  # `text` parsed (an lxml tree), once, by the spider: every reader uses it, none re-parses
 
     def __repr__(self) -> str:
         # Scrapy logs items on errors; a whole page body in a log line helps nobody.

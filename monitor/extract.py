@@ -252,9 +252,16 @@ def read_attachments(container: etree._Element | None, base_url: str) -> tuple[A
     return tuple(seen.values())
 
 
-def attachment_links(html: str, url: str, root: lxml.html.HtmlElement | None = None) -> list[tuple[str, str]]:
+# Every link read_attachments takes shows one of these in the raw HTML (an extension's dot may be
+# written as an entity or percent-escaped): a page without any is not parsed for links at all.
+_MAY_LINK_FILES = re.compile(r"appendix|(?:\.|%2e|&#0*46;|&#x0*2e;)(?:pdf|docx?|wps|xlsx?|ofd|zip|rar|et)\b", re.I)
+
+
+def attachment_links(html: str, url: str) -> list[tuple[str, str]]:
     """(url, name) of the attachments linked from a page's body, for the spider to fetch."""
-    root = parse_html(html, root)
+    if not _MAY_LINK_FILES.search(html):
+        return []
+    root = parse_html(html)
     container, _ = find_body(root)
     found = read_attachments(container if container is not None else root, url)
     # Only http(s) files are fetched (`JavaScript:…//x.pdf`, `ftp://…` are not attachments one can download).

@@ -3,12 +3,13 @@
 first) it reaches the named point, as a power cut or the OOM killer would. Points:
 
 * `page-received` — the crawl child, as a fetched page reaches the ingest pipeline (mid-crawl);
-* `ingest-uncommitted` — the crawl child, inside a page's unit of work: version, events and outbox
+* `ingest-uncommitted` — the store process (crawler/writer.py), inside a page's unit of work: version, events and outbox
   rows written (flushed) but not committed (mid-ingest);
 * `before-delivery` — the run, after every event is stored and before any alert is sent;
 * `delivery-accepted` — the run, after a channel accepted an alert and before the outbox row says so.
 
-The variable is inherited by the crawl child, so one setting reaches the process the point is in."""
+The variable is inherited by the crawl child and its store process, so one setting reaches the process
+the point is in."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
-"""Each fetched page's HTML is parsed once (issue #13, bug 8): the spider parses it for its attachment
-links and hands the tree on; the block-page check, the 页面不存在 check and the extraction in the
-unit of work read that tree. A real Scrapy response of a demo page goes through the spider's
-callback and then the unit of work, with lxml's parser counted."""
+"""Each fetched page's HTML is parsed once where it is read (issue #13, bug 8; #16): the spider parses
+a page only when its HTML may link a file (for the attachments to fetch with it), and the unit of
+work in the store process parses it once for the block-page check, the 页面不存在 check and the
+extraction. A real Scrapy response of a demo page goes through the spider's callback and then the
+unit of work, with lxml's parser counted."""
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,11 +29,18 @@ SOURCE = SourceConfig(
 )
 
 
-def test_a_page_is_parsed_once_from_spider_to_stored_version(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    page = DemoSite().pages(1)[PATH]
+@pytest.mark.parametrize("links_a_file", [False, True])
+def test_a_page_is_parsed_once_by_the_spider_at_most_and_once_by_the_store(
+    db: Database, monkeypatch: pytest.MonkeyPatch, links_a_file: bool
+) -> None:
+    body = DemoSite().pages(1)[PATH].body
+    if links_a_file:  # a link to a file the spider must fetch with the page
+        end = "本措施同步调整。</p>".encode()
+        body = body.replace(end, end + '<p><a href="/files/附件1.pdf">附件1</a></p>'.encode())
+    assert (b".pdf" in body) is links_a_file
     listed = ListedLink(BASE + PATH, "某标题", "2025-04-01")
     request = Request(BASE + PATH, cb_kwargs={"listed": listed})
-    response = HtmlResponse(BASE + PATH, body=page.body, headers={"Content-Type": page.content_type}, request=request)
+    response = HtmlResponse(BASE + PATH, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=request)
     parses: list[int] = []
     real = lxml.html.document_fromstring
 
@@ -41,15 +50,22 @@ def test_a_page_is_parsed_once_from_spider_to_stored_version(db: Database, monke
 
     monkeypatch.setattr(lxml.html, "document_fromstring", counted)
     spider = PolicySpider(source=SOURCE, known={})
-    (item,) = list(spider.parse_detail(response, **request.cb_kwargs))
-    assert isinstance(item, PageItem) and item.listed == listed and item.tree is not None
+    (out,) = list(spider.parse_detail(response, **request.cb_kwargs))
+    assert len(parses) == (1 if links_a_file else 0), parses
+    if links_a_file:
+        assert isinstance(out, Request) and out.url.endswith(".pdf")  # the attachment is fetched first
+        item = out.cb_kwargs["item"]
+    else:
+        item = out
+    assert isinstance(item, PageItem) and item.listed == listed
+    item = pickle.loads(pickle.dumps(item))  # as it reaches the store process
     with db.session() as session:
         run = Run(started_at=datetime.now(UTC), stats={})
         session.add(run)
         session.flush()
         run_id = run.id
+    parses.clear()
     ingestor = Ingestor(db, run_id=run_id, source=SOURCE, settings=Settings(), today=date(2026, 11, 27))
     assert ingestor.ingest_page(item) == "new"
-    # Once: before, the attachment links, the block-page check, the not-found check and the
-    # extraction each parsed the page again (four parses).
+    # Once: before, the block-page check, the not-found check and the extraction each parsed the page.
     assert len(parses) == 1, parses

@@ -24,7 +24,7 @@ from crawler.known import KnownPage, known_pages
 from monitor.config import SourceConfig
 from monitor.contracts import AttachmentFile, ListedLink, ListPageItem, PageItem
 from monitor.encoding import decode_html
-from monitor.extract import ExtractError, attachment_links, parse_html
+from monitor.extract import ExtractError, attachment_links
 
 # 404/410 reach the callback: a vanished page is information (possible removal), not an error.
 GONE_STATUSES = [404, 410]
@@ -220,10 +220,10 @@ class PolicySpider(scrapy.Spider):
             yield replace(item, error=cut)
             return
         item.encoding, item.text = decode_html(response.body, item.content_type)
-        # Parsed once, here: attachment links now; block-page checks and extraction (monitor.ingest) reuse it.
+        # The store process parses every page once (crawler/writer.py); here only a page whose HTML
+        # may link a file is parsed, for the attachments to fetch with it.
         try:
-            item.tree = parse_html(item.text)
-            files = attachment_links(item.text, response.url, item.tree)
+            files = attachment_links(item.text, response.url)
         except ExtractError:
             files = []
         if not files:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from lxml.html import HtmlElement
+
 from monitor.contracts import PageItem
 from monitor.extract import detect_block_page
 from monitor.suspect import empty_template, not_found_page, page_text
@@ -32,7 +34,8 @@ class Triage:
     empty: bool = False  # read, and found to hold no policy (challenge, block page)
 
 
-def triage(item: PageItem) -> Triage:
+def triage(item: PageItem, tree: HtmlElement | None = None) -> Triage:
+    """What the fetch is; `tree` is `item.text` parsed, when the caller parsed it."""
     if item.status in GONE:
         return Triage(Fetch.GONE)
     if item.status == 304 and not item.error:
@@ -41,10 +44,10 @@ def triage(item: PageItem) -> Triage:
         return Triage(Fetch.FAILED, item.error or f"HTTP {item.status}")
     if "html" not in item.content_type.lower() and item.content_type and not item.text:
         return Triage(Fetch.FAILED, f"unsupported content type {item.content_type}")
-    blocked = detect_block_page(item.text, item.status, item.tree)
+    blocked = detect_block_page(item.text, item.status, tree)
     if blocked:
         return Triage(Fetch.FAILED, blocked, read=True, empty=True)
-    visible = page_text(item.text, item.tree)
+    visible = page_text(item.text, tree)
     gone = not_found_page(visible)
     if gone:
         return Triage(Fetch.GONE, gone, read=True)

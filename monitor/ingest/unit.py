@@ -1,20 +1,21 @@
 """The unit of work per fetched page, for one source in one run: triage the fetch (monitor.ingest.triage),
 read the page (monitor.derive), store it (monitor.ingest.versions) — each page in one transaction, so
-a crash loses at most the page being stored and never half of one. Called by the Scrapy pipeline (on
-the crawl's writer thread), or directly in tests."""
+a crash loses at most the page being stored and never half of one. Called by the Scrapy pipeline (in
+the crawl's store process, crawler/writer.py), or directly in tests."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import cast
 
+from lxml.html import HtmlElement
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from monitor.contracts import ListPageItem, PageItem
 from monitor.correct import Correction
 from monitor.derive import ParsedPage, parse_page
-from monitor.extract import ExtractError
+from monitor.extract import ExtractError, parse_html
 from monitor.ingest import closing, versions
 from monitor.ingest.base import IngestBase, log
 from monitor.ingest.stats import SourceStats
@@ -57,7 +58,8 @@ class Ingestor(IngestBase):
     def ingest_page(self, item: PageItem) -> str:
         """Returns what happened: new, changed, unchanged, held, mirrored, failed or gone."""
         self.stats.fetched += 1
-        verdict = triage(item)
+        tree = _tree(item.text)  # parsed once: the block-page and not-found checks and the extraction read it
+        verdict = triage(item, tree)
         self.stats.read += verdict.read
         self.stats.empty += verdict.empty
         if verdict.fetch is Fetch.GONE:
@@ -66,7 +68,7 @@ class Ingestor(IngestBase):
             return self._not_modified(item)
         if verdict.fetch is Fetch.FAILED:
             return self._failed(item, verdict.reason)
-        parsed = self._parse(item)
+        parsed = self._parse(item, tree)
         if isinstance(parsed, str):
             return self._failed(item, parsed)
         if not parsed.document.title.strip():
@@ -78,7 +80,7 @@ class Ingestor(IngestBase):
         log.info("[%s] %s %s", self.source.name, outcome, item.url)
         return outcome
 
-    def _parse(self, item: PageItem) -> ParsedPage | str:
+    def _parse(self, item: PageItem, tree: HtmlElement | None) -> ParsedPage | str:
         """The page read by the running code, or why it cannot be read."""
         if item.listed is not None:
             list_fields: Mapping[str, str] = item.listed.fields
@@ -87,7 +89,7 @@ class Ingestor(IngestBase):
                 known = self._policy(session, item.url)
                 list_fields = dict(known.list_fields or {}) if known is not None else {}
         try:
-            return parse_page(item.text, item.url, self.source, item.attachments, list_fields, item.tree)
+            return parse_page(item.text, item.url, self.source, item.attachments, list_fields, tree)
         except ExtractError as exc:
             self.stats.empty += 1
             return str(exc)
@@ -159,3 +161,13 @@ class Ingestor(IngestBase):
                 policy.last_fetch_error = reason or f"HTTP {item.status}"
                 policy.gone_since = policy.gone_since or item.fetched_at
         return "gone"
+
+
+def _tree(text: str) -> HtmlElement | None:
+    """The page's tree; None when there is no text or it does not parse (each reader then says why)."""
+    if not text:
+        return None
+    try:
+        return parse_html(text)
+    except ExtractError:
+        return None

@@ -1,0 +1,87 @@
+"""The store process's end of the ingest pipeline (crawler.writer): one Ingestor per source being
+crawled, keyed by the pipeline that opened it. Each method is one call from the crawl process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.context import CrawlContext
+from monitor.config import SourceConfig
+from monitor.contracts import ListPageItem, PageItem
+from monitor.ingest import Ingestor
+from monitor.store.db import Database
+
+
+class StoreSide:
+    def __init__(self) -> None:
+        self.units: dict[int, Ingestor] = {}
+
+    def open(self, key: int, context: CrawlContext, source: SourceConfig) -> None:
+        self.units[key] = Ingestor(
+            Database(context.db_url),
+            run_id=context.run_id,
+            source=source,
+            settings=context.settings,
+            today=context.today,
+            dry_run=context.dry_run,
+        )
+
+    def record_list(self, key: int, item: ListPageItem) -> None:
+        self.units[key].record_list(item)
+
+    def ingest_page(self, key: int, item: PageItem) -> str:
+        return self.units[key].ingest_page(item)
+
+    def hand_in(self, key: int, complete: bool, worker: str) -> dict[str, Any]:
+        """A worker's share of the source's bookkeeping in a distributed run (crawler/distributed.py);
+        the coordinator finishes the source."""
+        ingestor = self.units.pop(key)
+        ingestor.flush_not_modified()
+        ingestor.db.dispose()
+        return ingestor_part(ingestor, complete, worker)
+
+    def finish(self, key: int, complete: bool, due: int, worker: str | None, parts: list[dict[str, Any]]) -> None:
+        """The end of a source's crawl: removals only when its list crawl is complete (every
+        worker's, in a distributed run)."""
+        ingestor = self.units.pop(key)
+        try:
+            ingestor.flush_not_modified()
+            if worker is not None:
+                ingestor.stats.workers = {worker: ingestor.stats.fetched}
+            for part in parts:
+                complete = merge_part(ingestor, part) and complete
+            if complete:
+                ingestor.finish(due=due)
+        finally:
+            ingestor.db.dispose()
+
+
+def ingestor_part(ingestor: Ingestor, complete: bool, worker: str) -> dict[str, Any]:
+    return {
+        "worker": worker,
+        "stats": ingestor.stats.as_dict(),
+        "listed": sorted(ingestor.listed),
+        "gone": sorted(ingestor.gone),
+        "capped": sorted(ingestor.capped),
+        "complete": complete,
+    }
+
+
+def merge_part(ingestor: Ingestor, part: dict[str, Any]) -> bool:
+    """Adds a worker's share to the coordinator's ingestor; False when that worker stopped early
+    (its crawl is incomplete, so no removals this run)."""
+    stats = ingestor.stats
+    stats.workers[part["worker"]] = part["stats"]["fetched"]
+    for name, value in part["stats"].items():
+        if name == "workers":
+            continue
+        if isinstance(value, list):
+            getattr(stats, name).extend(value)
+        elif isinstance(value, int) and name not in ("links", "capped"):
+            setattr(stats, name, getattr(stats, name) + value)
+    ingestor.listed.update(part["listed"])
+    ingestor.gone.update(part["gone"])
+    ingestor.capped.update(part["capped"])
+    stats.links, stats.capped = len(ingestor.listed), len(ingestor.capped)
+    return bool(part["complete"])
+

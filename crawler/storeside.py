@@ -1,5 +1,8 @@
 """The store process's end of the ingest pipeline (crawler.writer): one Ingestor per source being
-crawled, keyed by the pipeline that opened it. Each method is one call from the crawl process."""
+crawled, keyed by the pipeline that opened it. Each method is one call from the crawl process.
+
+All sources share one connection and one transaction per database (monitor.ingest.batch): several
+pages per commit, and on SQLite a second connection would wait for the first's uncommitted batch."""
 
 from __future__ import annotations
 
@@ -9,22 +12,41 @@ from crawler.context import CrawlContext
 from monitor.config import SourceConfig
 from monitor.contracts import ListPageItem, PageItem
 from monitor.ingest import Ingestor
+from monitor.ingest.batch import Batch
 from monitor.store.db import Database
+
+BATCH_PAGES = 50  # pages per transaction at most; fewer whenever the crawl is not keeping the store busy
 
 
 class StoreSide:
     def __init__(self) -> None:
         self.units: dict[int, Ingestor] = {}
+        self.batches: dict[tuple[str, bool], Batch] = {}
 
     def open(self, key: int, context: CrawlContext, source: SourceConfig) -> None:
+        batch = self.batches.get((context.db_url, context.dry_run))
+        if batch is None:
+            db = Database(context.db_url, savepoints=True)
+            batch = self.batches[context.db_url, context.dry_run] = Batch(db, size=BATCH_PAGES, dry_run=context.dry_run)
         self.units[key] = Ingestor(
-            Database(context.db_url),
+            batch.db,
             run_id=context.run_id,
             source=source,
             settings=context.settings,
             today=context.today,
             dry_run=context.dry_run,
+            batch=batch,
         )
+
+    def commit(self) -> None:
+        """Nothing is waiting: make what was stored durable and visible."""
+        for batch in self.batches.values():
+            batch.commit()
+
+    def close(self) -> None:
+        self.commit()
+        for batch in self.batches.values():
+            batch.db.dispose()
 
     def record_list(self, key: int, item: ListPageItem) -> None:
         self.units[key].record_list(item)
@@ -37,23 +59,21 @@ class StoreSide:
         the coordinator finishes the source."""
         ingestor = self.units.pop(key)
         ingestor.flush_not_modified()
-        ingestor.db.dispose()
+        ingestor.batch.commit()  # the coordinator may finish the source as soon as it has this part
         return ingestor_part(ingestor, complete, worker)
 
     def finish(self, key: int, complete: bool, due: int, worker: str | None, parts: list[dict[str, Any]]) -> None:
         """The end of a source's crawl: removals only when its list crawl is complete (every
         worker's, in a distributed run)."""
         ingestor = self.units.pop(key)
-        try:
-            ingestor.flush_not_modified()
-            if worker is not None:
-                ingestor.stats.workers = {worker: ingestor.stats.fetched}
-            for part in parts:
-                complete = merge_part(ingestor, part) and complete
-            if complete:
-                ingestor.finish(due=due)
-        finally:
-            ingestor.db.dispose()
+        ingestor.flush_not_modified()
+        if worker is not None:
+            ingestor.stats.workers = {worker: ingestor.stats.fetched}
+        for part in parts:
+            complete = merge_part(ingestor, part) and complete
+        if complete:
+            ingestor.finish(due=due)
+        ingestor.batch.commit()
 
 
 def ingestor_part(ingestor: Ingestor, complete: bool, worker: str) -> dict[str, Any]:

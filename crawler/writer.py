@@ -122,7 +122,15 @@ def serve(requests: Any, replies: Any, crawl_pid: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.set_wakeup_fd(-1)  # the reactor's wake-up pipe is the crawl process's, not ours
     side = StoreSide()
-    while (request := requests.get()) is not None:
+    while True:
+        try:
+            request = requests.get_nowait()
+        except queue.Empty:
+            side.commit()  # the crawl is not keeping up with storing: commit now rather than wait
+            request = requests.get()
+        if request is None:
+            side.close()
+            return
         call_id, method, args = request
         try:
             replies.put((call_id, True, getattr(side, method)(*args)))

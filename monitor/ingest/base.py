@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings, SourceConfig
 from monitor.events import record_event
+from monitor.ingest.batch import Batch
 from monitor.ingest.stats import SourceStats
 from monitor.lifecycle import Lifecycle
 from monitor.normalise import Document
@@ -35,8 +36,12 @@ class IngestBase:
         today: date,
         clock: Callable[[], datetime] | None = None,
         dry_run: bool = False,
+        batch: Batch | None = None,
     ) -> None:
+        """`batch`: the transaction this unit's pages share with others (the store process's); by
+        default each page is committed on its own."""
         self.db = db
+        self.batch = batch or Batch(db, dry_run=dry_run)
         self.dry_run = dry_run
         self.run_id = run_id
         self.source = source
@@ -56,9 +61,9 @@ class IngestBase:
         # unchanged library costs one UPDATE per batch, not a transaction and an ORM load per page.
         self.not_modified: list[tuple[str, datetime]] = []
 
-    def _session(self) -> Any:
-        """Policy data: committed, or rolled back at the end of each unit of work in a dry run."""
-        return self.db.session(commit=not self.dry_run)
+    def _session(self) -> AbstractContextManager[Session]:
+        """Policy data: one page's unit of work, kept with its batch (rolled back in a dry run)."""
+        return self.batch.unit()
 
     def now(self) -> datetime:
         return self._clock() if self._clock else datetime.now(UTC)

@@ -42,6 +42,7 @@ def finish(unit: IngestBase, due: int = 0) -> SourceStats:
         health_record(unit, session, source_row, reasons, lists_ok)
         if unit.baselining and lists_ok and not reasons:
             source_row.baselined_at = unit.now()
+    unit.batch.commit()  # before the run's record, written on a connection of its own
     # The run's own record is kept even in a dry run: it says what the run saw and would do.
     with unit.db.session() as session:
         run = session.get(Run, unit.run_id)

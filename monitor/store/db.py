@@ -63,6 +63,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_function("pw_unpack", 1, unpack_text, deterministic=True)
 
 
+def _own_transactions(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's recipe for SAVEPOINT on pysqlite: no implicit BEGIN/COMMIT by the driver.
+    dbapi_connection.isolation_level = None
+
+
 def _json_utf8(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -107,10 +112,29 @@ def head_revision() -> str | None:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, savepoints: bool = False) -> None:
+        """`savepoints`: this engine's transactions may hold savepoints (monitor.ingest.batch). On
+        SQLite the driver's own transaction handling breaks them: the engine then issues BEGIN itself."""
         self.url = url
+        self.savepoints = savepoints
         self.engine = make_engine(url)
         self._sessions: sessionmaker[Session] | None = None
+        if savepoints and self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _own_transactions)
+            event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+
+    def _new_session(self) -> Session:
+        if self._sessions is None:  # the ORM loads on first use: `policywatch status` never needs it
+            from sqlalchemy.orm import sessionmaker
+
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        return self._sessions()
+
+    def open_session(self) -> Session:
+        """A session with its transaction begun, for a caller that commits and closes it (monitor.ingest.batch)."""
+        session = self._new_session()
+        session.begin()
+        return session
 
     def upgrade(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision (a database already at the
@@ -140,11 +164,7 @@ class Database:
     def session(self, *, commit: bool = True) -> Iterator[Session]:
         """One unit of work: committed on success, rolled back on any error. commit=False does all
         the work and rolls it back (dry runs)."""
-        if self._sessions is None:
-            from sqlalchemy.orm import sessionmaker
-
-            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        with self._sessions() as session:
+        with self._new_session() as session:
             session.begin()
             try:
                 yield session

@@ -82,10 +82,15 @@ def _distributed_run(db: Database, sources: Any, settings: Settings, prefix: str
 
 
 def _check_shares(result: RunResult) -> None:
-    """All three processes handed in their share, and the shares add up to the pages fetched."""
+    """All three processes handed in their share, the shares add up to the pages fetched, and both
+    workers did fetch: the coordinator holds one slow page at a time (20 pages take it 20 s alone)
+    while the workers start in about 3 s and then poll the shared queue every 0.5 s."""
+    fetched_by: Counter[str] = Counter()
     for stats in result.source_stats.values():
         assert len(stats["workers"]) == 3, stats["workers"]
         assert sum(stats["workers"].values()) == stats["fetched"], stats
+        fetched_by.update(stats["workers"])
+    assert len(fetched_by) == 3 and all(n > 0 for n in fetched_by.values()), fetched_by
 
 
 def test_two_workers_fetch_once_record_once_alert_once(db_url: str, prefix: str, tmp_path: Path) -> None:

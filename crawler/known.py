@@ -4,7 +4,8 @@ the spider itself when its crawl starts (crawler/spiders/policy.py), so `policyw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
@@ -24,6 +25,7 @@ class KnownPage:
     list_title: str = ""
     list_date: str = ""
     due: bool = True  # its re-check interval has elapsed
+    list_fields: Mapping[str, str] = field(default_factory=dict)  # what its list entry said when last listed
 
 
 def known_pages(db_url: str, source: SourceConfig, today: date) -> dict[str, KnownPage]:
@@ -52,7 +54,9 @@ def known_pages(db_url: str, source: SourceConfig, today: date) -> dict[str, Kno
                     full_refetch_days=source.full_refetch_days,
                 )
                 validators = ("", "") if plan.unconditional else (etag or "", last_modified or "")
-                out[policy.url] = KnownPage(*validators, policy.list_title, policy.list_date, plan.due)
+                out[policy.url] = KnownPage(
+                    *validators, policy.list_title, policy.list_date, plan.due, dict(policy.list_fields or {})
+                )
             for url in session.scalars(select(PolicyAlias.url).join(Source).where(Source.name == source.name)):
                 out.setdefault(url, KnownPage())
     finally:

@@ -1,17 +1,23 @@
-"""Item pipeline: hands every item to the store process (crawler.writer), where one Ingestor per
-spider (source) reads and stores it (crawler.storeside)."""
+"""Item pipeline: reads each page here, on a thread of the crawl process (monitor.ingest.reading), and
+hands it to the store process (crawler.writer), where one Ingestor per spider (source) stores it
+(crawler.storeside). A page is read while the ones before it are stored: the two halves of the work
+use both cores."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
+from twisted.internet import reactor
+from twisted.internet.threads import deferToThread, deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 from crawler.context import crawl_context
 from crawler.writer import StoreProcess
 from monitor.contracts import ListPageItem, PageItem
+from monitor.ingest.reading import read_page
 from monitor.killpoint import kill_point
 
 
@@ -22,6 +28,8 @@ class IngestPipeline:
         self.store = StoreProcess.acquire()
         self.key = id(self)  # this source's Ingestor in the store process
         self.opened = False
+        # One thread: pages are read in arrival order, and a large PDF never stalls the downloads.
+        self.reader = ThreadPool(minthreads=1, maxthreads=1, name="policywatch-reader")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
@@ -38,23 +46,33 @@ class IngestPipeline:
             return  # nothing is crawled, nothing recorded
         source = self.crawler.spider.source  # type: ignore[union-attr]
         await maybe_deferred_to_future(self.store.call("open", self.key, context, source))
+        self.reader.start()
         self.opened = True
 
     async def process_item(self, item: Any) -> Any:
-        # Extraction and the unit of work run in the store process, one item at a time in arrival
-        # order, so a slow database or a large PDF never stalls the downloads, and both use a core.
         if isinstance(item, ListPageItem):
             await maybe_deferred_to_future(self.store.call("record_list", self.key, item))
         elif isinstance(item, PageItem):
             kill_point("page-received")  # test seam, inert unless $POLICYWATCH_KILL_AT names it
-            await maybe_deferred_to_future(self.store.call("ingest_page", self.key, item))
+            source = self.crawler.spider.source  # type: ignore[union-attr]
+            read = deferToThreadPool(reactor, self.reader, read_page, item, source, self._list_fields(item))
+            reading = await maybe_deferred_to_future(read)
+            await maybe_deferred_to_future(self.store.call("ingest_page", self.key, item, reading))
         return item
+
+    def _list_fields(self, item: PageItem) -> Mapping[str, str]:
+        """What the page's list entry said: this run's, else the one stored when it was last listed."""
+        if item.listed is not None:
+            return item.listed.fields
+        known = getattr(self.crawler.spider, "known", {}).get(item.url)
+        return known.list_fields if known is not None else {}
 
     async def close_spider(self) -> None:
         # A spider closed by a shutdown or an error has an incomplete list crawl: no removals.
         complete = self.crawler.stats.get_value("finish_reason") in (None, "finished")
         try:
             if self.opened:
+                self.reader.stop()
                 await self._finish(complete)
         finally:
             self.store.release(None)

@@ -13,6 +13,7 @@ from monitor.config import SourceConfig
 from monitor.contracts import ListPageItem, PageItem
 from monitor.ingest import Ingestor
 from monitor.ingest.batch import Batch
+from monitor.ingest.reading import Reading
 from monitor.store.db import Database
 
 BATCH_PAGES = 50  # pages per transaction at most; fewer whenever the crawl is not keeping the store busy
@@ -51,8 +52,8 @@ class StoreSide:
     def record_list(self, key: int, item: ListPageItem) -> None:
         self.units[key].record_list(item)
 
-    def ingest_page(self, key: int, item: PageItem) -> str:
-        return self.units[key].ingest_page(item)
+    def ingest_page(self, key: int, item: PageItem, reading: Reading) -> str:
+        return self.units[key].ingest_page(item, reading)
 
     def hand_in(self, key: int, complete: bool, worker: str) -> dict[str, Any]:
         """A worker's share of the source's bookkeeping in a distributed run (crawler/distributed.py);

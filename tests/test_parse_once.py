@@ -1,8 +1,9 @@
 """Each fetched page's HTML is parsed once where it is read (issue #13, bug 8; #16): the spider parses
-a page only when its HTML may link a file (for the attachments to fetch with it), and the unit of
-work in the store process parses it once for the block-page check, the 页面不存在 check and the
-extraction. A real Scrapy response of a demo page goes through the spider's callback and then the
-unit of work, with lxml's parser counted."""
+a page only when its HTML may link a file (for the attachments to fetch with it); the pipeline reads
+it (monitor.ingest.reading) with one parse for the block-page check, the 页面不存在 check and the
+extraction; the store process stores that reading without parsing again. A real Scrapy response of a
+demo page goes through the spider's callback, the reading and the unit of work, with lxml's parser
+counted."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from monitor.config import Settings, SourceConfig
 from monitor.contracts import ListedLink, PageItem
 from monitor.demo.site import DemoSite
 from monitor.ingest import Ingestor
+from monitor.ingest.reading import read_page
 from monitor.store.db import Database
 from monitor.store.models import Run
 
@@ -58,7 +60,10 @@ def test_a_page_is_parsed_once_by_the_spider_at_most_and_once_by_the_store(
     else:
         item = out
     assert isinstance(item, PageItem) and item.listed == listed
-    item = pickle.loads(pickle.dumps(item))  # as it reaches the store process
+    parses.clear()
+    reading = read_page(item, SOURCE, listed.fields)
+    assert len(parses) == 1, parses  # before, each check and the extraction parsed the page again
+    item, reading = pickle.loads(pickle.dumps((item, reading)))  # as they reach the store process
     with db.session() as session:
         run = Run(started_at=datetime.now(UTC), stats={})
         session.add(run)
@@ -66,6 +71,10 @@ def test_a_page_is_parsed_once_by_the_spider_at_most_and_once_by_the_store(
         run_id = run.id
     parses.clear()
     ingestor = Ingestor(db, run_id=run_id, source=SOURCE, settings=Settings(), today=date(2026, 11, 27))
-    assert ingestor.ingest_page(item) == "new"
-    # Once: before, the block-page check, the not-found check and the extraction each parsed the page.
+    assert ingestor.ingest_page(item, reading) == "new"
+    assert parses == []
+    # Without a reading (a caller of the unit of work alone) the page is read there, with one parse.
+    again = pickle.loads(pickle.dumps(item))
+    again.url = again.url.replace("_7.html", "_77.html")
+    assert ingestor.ingest_page(again) in ("new", "mirrored")
     assert len(parses) == 1, parses

@@ -8,18 +8,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from lxml.html import HtmlElement
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from monitor.contracts import ListPageItem, PageItem
 from monitor.correct import Correction
-from monitor.derive import ParsedPage, parse_page
-from monitor.extract import ExtractError, parse_html
+from monitor.derive import ParsedPage
 from monitor.ingest import closing, versions
 from monitor.ingest.base import IngestBase, log
+from monitor.ingest.reading import Reading, read_page
 from monitor.ingest.stats import SourceStats
-from monitor.ingest.triage import Fetch, triage
+from monitor.ingest.triage import Fetch
 from monitor.killpoint import kill_point
 from monitor.store.models import Policy, Source, Version
 
@@ -55,47 +54,39 @@ class Ingestor(IngestBase):
                 if link.fields:
                     policy.list_fields = dict(link.fields)
 
-    def ingest_page(self, item: PageItem) -> str:
-        """Returns what happened: new, changed, unchanged, held, mirrored, failed or gone."""
+    def ingest_page(self, item: PageItem, reading: Reading | None = None) -> str:
+        """Returns what happened: new, changed, unchanged, held, mirrored, failed or gone. `reading`:
+        the page read already (monitor.ingest.reading, in the crawl process), else it is read here."""
         self.stats.fetched += 1
-        tree = _tree(item.text)  # parsed once: the block-page and not-found checks and the extraction read it
-        verdict = triage(item, tree)
+        if reading is None:
+            reading = read_page(item, self.source, self._list_fields(item))
+        verdict = reading.verdict
         self.stats.read += verdict.read
-        self.stats.empty += verdict.empty
+        self.stats.empty += verdict.empty + reading.empty
         if verdict.fetch is Fetch.GONE:
             return self._gone(item, verdict.reason)
         if verdict.fetch is Fetch.NOT_MODIFIED:
             return self._not_modified(item)
         if verdict.fetch is Fetch.FAILED:
             return self._failed(item, verdict.reason)
-        parsed = self._parse(item, tree)
-        if isinstance(parsed, str):
-            return self._failed(item, parsed)
-        if not parsed.document.title.strip():
-            self.stats.empty += 1
+        if reading.parsed is None:
+            return self._failed(item, reading.failure)
         with self._session() as session:
-            outcome = versions.store(self, session, item, parsed)
+            outcome = versions.store(self, session, item, reading.parsed)
             kill_point("ingest-uncommitted", session.flush)  # test seam (monitor/killpoint.py)
         setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
         log.info("[%s] %s %s", self.source.name, outcome, item.url)
         return outcome
 
-    def _parse(self, item: PageItem, tree: HtmlElement | None) -> ParsedPage | str:
-        """The page read by the running code, or why it cannot be read."""
+    def _list_fields(self, item: PageItem) -> Mapping[str, str]:
+        """What the page's list entry said: this run's, else the one stored when it was last listed."""
         if item.listed is not None:
-            list_fields: Mapping[str, str] = item.listed.fields
-        else:
-            with self._session() as session:
-                known = self._policy(session, item.url)
-                list_fields = dict(known.list_fields or {}) if known is not None else {}
-        try:
-            return parse_page(item.text, item.url, self.source, item.attachments, list_fields, tree)
-        except ExtractError as exc:
-            self.stats.empty += 1
-            return str(exc)
-        except Exception as exc:  # a bug or a library failure on one page must not stop the source
-            log.exception("[%s] extraction crashed on %s", self.source.name, item.url)
-            return f"extraction error: {type(exc).__name__}: {exc}"
+            return item.listed.fields
+        if not item.text:
+            return {}  # nothing to read: not worth a query
+        with self._session() as session:
+            known = self._policy(session, item.url)
+            return dict(known.list_fields or {}) if known is not None else {}
 
     def correct(
         self, session: Session, policy: Policy, version: Version, again: ParsedPage, *, latest: bool
@@ -162,12 +153,3 @@ class Ingestor(IngestBase):
                 policy.gone_since = policy.gone_since or item.fetched_at
         return "gone"
 
-
-def _tree(text: str) -> HtmlElement | None:
-    """The page's tree; None when there is no text or it does not parse (each reader then says why)."""
-    if not text:
-        return None
-    try:
-        return parse_html(text)
-    except ExtractError:
-        return None

@@ -7,6 +7,7 @@ CDN and no JavaScript is needed to read it."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -50,21 +51,37 @@ class VersionChange:
     diff: DocumentDiff
 
 
-def _policy_context(session: Session, policy: Policy) -> dict[str, Any]:
-    versions = list(session.scalars(select(Version).where(Version.policy_id == policy.id).order_by(Version.seq)))
-    changes = [
-        VersionChange(a, b, diff_documents(document_from_json(a.document), document_from_json(b.document)))
-        for a, b in pairwise(versions)
-    ]
-    repeals = list(session.scalars(select(RepealLink).where(RepealLink.repealing_policy_id == policy.id)))
-    events = list(session.scalars(select(Event).where(Event.policy_id == policy.id).order_by(Event.id)))
-    return {
-        "policy": policy,
-        "versions": versions,
-        "changes": list(reversed(changes)),
-        "repeals": repeals,
-        "events": events,
-    }
+CONTEXT_CHUNK = 500  # policy pages whose rows are loaded together: 3 queries per chunk, not per page
+
+
+def _policy_contexts(session: Session, policies: list[Policy]) -> Iterator[dict[str, Any]]:
+    """What each policy's page shows: its versions and the changes between them, its repeal links, its events."""
+    for start in range(0, len(policies), CONTEXT_CHUNK):
+        chunk = policies[start : start + CONTEXT_CHUNK]
+        ids = [policy.id for policy in chunk]
+        versions = _by_policy(session, select(Version), Version.policy_id, ids, Version.seq)
+        repeals = _by_policy(session, select(RepealLink), RepealLink.repealing_policy_id, ids, RepealLink.id)
+        events = _by_policy(session, select(Event), Event.policy_id, ids, Event.id)
+        for policy in chunk:
+            mine = versions[policy.id]
+            changes = [
+                VersionChange(a, b, diff_documents(document_from_json(a.document), document_from_json(b.document)))
+                for a, b in pairwise(mine)
+            ]
+            yield {
+                "policy": policy,
+                "versions": mine,
+                "changes": list(reversed(changes)),
+                "repeals": repeals[policy.id],
+                "events": events[policy.id],
+            }
+
+
+def _by_policy(session: Session, query: Any, column: Any, ids: list[int], order: Any) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in session.scalars(query.where(column.in_(ids)).order_by(order)):
+        grouped[getattr(row, column.key)].append(row)
+    return grouped
 
 
 def _status_rank(policy: Policy, today: date) -> tuple[int, str]:
@@ -110,10 +127,14 @@ def render_report(
                 _write(out, run_page(run.id), "run.html", run=run, grouped=dict(sorted(grouped.items())))
         policies = list(session.scalars(select(Policy).order_by(Policy.id)))
         touched = None if run_id is None else touched_by_run(session, run_id)
-        for policy in policies:
-            page = policy_page(policy.source.name, policy.url)
-            if touched is None or policy.id in touched or not (out / page).is_file():
-                _write(out, page, "policy.html", **_policy_context(session, policy))
+        stale = [
+            policy
+            for policy in policies
+            if touched is None or policy.id in touched or not (out / policy_page(policy.source.name, policy.url)).is_file()
+        ]
+        for context in _policy_contexts(session, stale):
+            policy = context["policy"]
+            _write(out, policy_page(policy.source.name, policy.url), "policy.html", **context)
         policies.sort(key=lambda p: _status_rank(p, today))
         _write(out, "status.html", "status.html", policies=policies, today=today)
     return out / "index.html"

@@ -55,8 +55,11 @@ class IngestPipeline:
         elif isinstance(item, PageItem):
             kill_point("page-received")  # test seam, inert unless $POLICYWATCH_KILL_AT names it
             source = self.crawler.spider.source  # type: ignore[union-attr]
-            read = deferToThreadPool(reactor, self.reader, read_page, item, source, self._list_fields(item))
-            reading = await maybe_deferred_to_future(read)
+            if item.text:
+                read = deferToThreadPool(reactor, self.reader, read_page, item, source, self._list_fields(item))
+                reading = await maybe_deferred_to_future(read)
+            else:  # a 304, a failure, a 404: nothing to parse, no thread hop
+                reading = read_page(item, source, {})
             await maybe_deferred_to_future(self.store.call("ingest_page", self.key, item, reading))
         return item
 

@@ -260,9 +260,16 @@ def _expires(sentences: list[str], effective: DateRule) -> tuple[DateRule, bool]
     return DateRule(None, ""), trial
 
 
+# A sentence holds a repeal or revision only with one of these words (each pattern below needs one):
+# most sentences of a policy have none and skip the patterns altogether.
+_REPEAL_WORDS = ("修订", "废止", "作废", "失效", "执行", "以本")
+
+
 def _repeals(sentences: list[str]) -> list[RepealTarget]:
     out: list[RepealTarget] = []
     for s in sentences:
+        if not any(word in s for word in _REPEAL_WORDS):
+            continue
         for m in REVISES.finditer(s):
             number = _number_after(s, m.end())
             out.append(RepealTarget(m.group(1), number, s, "revision"))

@@ -29,8 +29,10 @@ NOT_FOUND_MAX_TEXT = 1500  # characters of page text; a policy quoting the phras
 def not_found_page(visible_text: str) -> str | None:
     """The reason a 200 page is really a "page not found" answer, or None."""
     text = " ".join(visible_text.split())
+    if len(text) > NOT_FOUND_MAX_TEXT:
+        return None
     m = _NOT_FOUND.search(text)
-    if m and len(text) <= NOT_FOUND_MAX_TEXT and not _ARTICLE.search(text):
+    if m and not _ARTICLE.search(text):
         return f"200 page says the page does not exist ({m.group()})"
     return None
 
@@ -38,8 +40,10 @@ def not_found_page(visible_text: str) -> str | None:
 def empty_template(visible_text: str) -> str | None:
     """The reason a 200 page is an empty template ("暂无内容"), or None."""
     text = " ".join(visible_text.split())
+    if len(text) > NOT_FOUND_MAX_TEXT:
+        return None
     m = _EMPTY.search(text)
-    if m and len(text) <= NOT_FOUND_MAX_TEXT and not _ARTICLE.search(text):
+    if m and not _ARTICLE.search(text):
         return f"empty template ({m.group()})"
     return None
 

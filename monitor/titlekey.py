@@ -48,6 +48,15 @@ def title_keys(title: str) -> TitleKeys:
     return TitleKeys(key, core[:BLOCK_CHARS], core[-BLOCK_CHARS:])
 
 
+def length_bounds(key: str) -> tuple[float, float]:
+    """The lengths another key must have to reach the threshold with `key`: fuzz.ratio is at most
+    2·min(lengths)/(sum of lengths), so a much shorter or longer key can never match. Candidates
+    are filtered by it in SQL: a library where many titles share one end (yearly editions, 第N批)
+    returns its few plausible ones, not all of them."""
+    t = TITLE_MATCH_THRESHOLD
+    return len(key) * t / (2 - t), len(key) * (2 - t) / t
+
+
 def title_similarity(a: str, b: str) -> float:
     """Similarity of two keys in 0–1, or 0 when below the matching threshold."""
     return fuzz.ratio(a, b, score_cutoff=TITLE_MATCH_THRESHOLD * 100) / 100

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, select
 
 from monitor.config import Settings, SourceConfig
@@ -16,7 +18,7 @@ from monitor.demo.site import seed_policies
 from monitor.ingest import Ingestor
 from monitor.store.db import Database
 from monitor.store.models import Policy, RepealLink, Run, Source
-from monitor.titlekey import title_keys, title_similarity
+from monitor.titlekey import length_bounds, title_keys, title_similarity
 
 BASE = "http://127.0.0.1:9/lib"
 SOURCE = SourceConfig(name="library", start_urls=(f"{BASE}/index.html",), allow_private=True, region="北京市")
@@ -142,3 +144,19 @@ def test_title_keys_block_near_duplicates() -> None:
     assert (ref.head, ref.tail) == (page.head, page.tail)
     assert title_similarity(ref.key, page.key) >= 0.92
     assert title_similarity(ref.key, title_keys("北京市海淀区促进外贸高质量发展的若干措施").key) == 0
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="北京市海淀区促进科技创新发展的若干措施办法第批一二三年", min_size=4, max_size=40),
+    st.integers(0, 40),
+    st.integers(0, 6),
+    st.text(alphabet="北京市促进第批一二三(年)2025", max_size=6),
+)
+def test_the_length_filter_never_drops_a_title_that_matches(key: str, at: int, cut: int, insert: str) -> None:
+    """Candidates are filtered by length in SQL (titlekey.length_bounds): a title that reaches the
+    threshold must always be within the bounds, or a repeal would go unlinked."""
+    other = key[:at] + insert + key[at + cut :]
+    low, high = length_bounds(key)
+    if title_similarity(key, other):
+        assert low <= len(other) <= high, (key, other)

@@ -4,7 +4,7 @@ one end of the normalised title key), never a scan of the library; rapidfuzz sco
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor import rules
@@ -12,7 +12,7 @@ from monitor.ingest.base import IngestBase
 from monitor.lifecycle import Lifecycle, RepealTarget, lifecycle_from_json
 from monitor.status import latest_version
 from monitor.store.models import Policy, RepealLink
-from monitor.titlekey import title_keys, title_similarity
+from monitor.titlekey import length_bounds, title_keys, title_similarity
 
 
 def find_target(session: Session, policy: Policy, target: RepealTarget) -> tuple[Policy, float, str] | None:
@@ -29,7 +29,9 @@ def find_target(session: Session, policy: Policy, target: RepealTarget) -> tuple
     key, head, tail = title_keys(target.title)
     candidates = session.execute(
         select(Policy.id, Policy.title_key, Policy.doc_number).where(
-            Policy.id != policy.id, or_(Policy.title_head == head, Policy.title_tail == tail)
+            Policy.id != policy.id,
+            or_(Policy.title_head == head, Policy.title_tail == tail),
+            func.length(Policy.title_key).between(*length_bounds(key)),
         )
     )
     best: tuple[int, float] | None = None
@@ -75,7 +77,12 @@ def link_repeals(unit: IngestBase, session: Session, policy: Policy, lc: Lifecyc
 def match_pending_links(unit: IngestBase, session: Session, policy: Policy, quiet: bool) -> None:
     """A repeal read earlier whose target is only now crawled for the first time."""
     # Only references that could name this policy: same 文号, or a title sharing one end of its key.
-    could_name = [RepealLink.target_head == policy.title_head, RepealLink.target_tail == policy.title_tail]
+    could_name = [
+        and_(
+            or_(RepealLink.target_head == policy.title_head, RepealLink.target_tail == policy.title_tail),
+            func.length(RepealLink.target_key).between(*length_bounds(policy.title_key)),
+        )
+    ]
     if policy.doc_number:
         could_name.append(RepealLink.target_doc_number == policy.doc_number)
     pending = session.execute(

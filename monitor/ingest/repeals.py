@@ -85,19 +85,19 @@ def match_pending_links(unit: IngestBase, session: Session, policy: Policy, quie
     ]
     if policy.doc_number:
         could_name.append(RepealLink.target_doc_number == policy.doc_number)
-    pending = session.execute(
-        select(RepealLink.id, RepealLink.target_key, RepealLink.target_doc_number).where(
-            RepealLink.target_policy_id.is_(None), RepealLink.repealing_policy_id != policy.id, or_(*could_name)
+    unresolved = [RepealLink.target_policy_id.is_(None), RepealLink.repealing_policy_id != policy.id]
+    # Each distinct reference is scored once: a library's policies often name the same old document.
+    named = [
+        (key, number)
+        for key, number in session.execute(
+            select(RepealLink.target_key, RepealLink.target_doc_number).where(*unresolved, or_(*could_name)).distinct()
         )
-    )
-    ids = [
-        link_id
-        for link_id, key, number in pending
         if (number and number == policy.doc_number) or title_similarity(key, policy.title_key)
     ]
-    if not ids:
+    if not named:
         return
-    for link in session.scalars(select(RepealLink).where(RepealLink.id.in_(ids))):
+    these = or_(*(and_(RepealLink.target_key == key, RepealLink.target_doc_number == number) for key, number in named))
+    for link in session.scalars(select(RepealLink).where(*unresolved, these).order_by(RepealLink.id)):
         target = RepealTarget(link.target_title, link.target_doc_number, link.sentence, link.kind)
         found = find_target(session, link.repealing_policy, target)
         if found is not None and found[0].id == policy.id:

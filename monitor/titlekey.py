@@ -8,10 +8,12 @@ so the candidates come from an index lookup, never from a pass over all policies
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from monitor.normalise import fold
 
@@ -48,15 +50,23 @@ def title_keys(title: str) -> TitleKeys:
     return TitleKeys(key, core[:BLOCK_CHARS], core[-BLOCK_CHARS:])
 
 
-def length_bounds(key: str) -> tuple[float, float]:
+def length_bounds(key: str) -> tuple[int, int]:
     """The lengths another key must have to reach the threshold with `key`: fuzz.ratio is at most
     2·min(lengths)/(sum of lengths), so a much shorter or longer key can never match. Candidates
-    are filtered by it in SQL: a library where many titles share one end (yearly editions, 第N批)
-    returns its few plausible ones, not all of them."""
+    are filtered by it in SQL, on an index of (one end, length): a library where many titles share
+    one end ("…高质量发展", yearly editions, 第N批) returns its few plausible ones, not all of them."""
     t = TITLE_MATCH_THRESHOLD
-    return len(key) * t / (2 - t), len(key) * (2 - t) / t
+    # The float bounds rounded inwards to whole lengths, with a margin for the division's rounding.
+    return math.ceil(len(key) * t / (2 - t) - 1e-9), math.floor(len(key) * (2 - t) / t + 1e-9)
 
 
 def title_similarity(a: str, b: str) -> float:
     """Similarity of two keys in 0–1, or 0 when below the matching threshold."""
     return fuzz.ratio(a, b, score_cutoff=TITLE_MATCH_THRESHOLD * 100) / 100
+
+
+def best_match(key: str, candidates: Sequence[str]) -> tuple[int, float] | None:
+    """(index, similarity) of the candidate most similar to `key` at or above the threshold — the
+    first of equals — or None. Scored in rapidfuzz's C loop: a common title end can bring hundreds."""
+    found = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=TITLE_MATCH_THRESHOLD * 100)
+    return None if found is None else (found[2], found[1] / 100)

@@ -50,16 +50,27 @@ def _version(session: object, text_: str, document: dict[str, object], url: str 
     )
 
 
+def _policy_before_0017(db: Database) -> int:
+    """A policy row as revisions before 0017 stored it, written in SQL: the models are the newest revision's."""
+    with db.engine.begin() as conn:
+        source_id = conn.execute(text("INSERT INTO sources (name, region) VALUES ('s', '') RETURNING id")).scalar_one()
+        return int(
+            conn.execute(
+                text(
+                    "INSERT INTO policies (source_id, url, title, doc_number, issuer, effective_rule, expires_rule,"
+                    " status, status_source, status_evidence, first_seen, last_seen, last_fetch_status,"
+                    " last_fetch_error, baseline) VALUES (:s, 'http://127.0.0.1:9/p.html', '测试措施', '', '', '', '',"
+                    " '未知', '', '', :now, :now, 0, '', false) RETURNING id"
+                ),
+                {"s": source_id, "now": NOW},
+            ).scalar_one()
+        )
+
+
 def _version_before_0016(db: Database, text_: str, document_z: bytes) -> None:
     """A version as revisions before 0016 stored it (lifecycle and fields plain JSON), written in SQL:
     the models are the newest revision's."""
-    with db.session() as s:
-        policy = Policy(
-            source=Source(name="s"), url="http://127.0.0.1:9/p.html", title="测试措施", first_seen=NOW, last_seen=NOW
-        )
-        s.add(policy)
-        s.flush()
-        policy_id = policy.id
+    policy_id = _policy_before_0017(db)
     with db.engine.begin() as conn:
         conn.execute(
             text(
@@ -158,4 +169,21 @@ def test_migration_0016_packs_lifecycle_and_fields_and_downgrade_restores_them(d
         lifecycle, fields = conn.execute(text("SELECT lifecycle, fields FROM versions")).one()
     assert (_json(lifecycle), _json(fields)) == (LIFECYCLE, FIELDS)
     assert "ix_versions_policy_id" in {ix["name"] for ix in inspect(db.engine).get_indexes("versions")}
+    db.dispose()
+
+
+def test_migration_0017_backfills_title_lengths_and_indexes_them_with_the_ends(db_url: str) -> None:
+    db = Database(db_url)
+    command.upgrade(alembic_config(db_url), "0016")
+    _policy_before_0017(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE policies SET title_key = '北京市测试措施(修订)'"))
+    db.upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT title_len FROM policies")).scalar_one() == len("北京市测试措施(修订)")
+    names = {ix["name"] for ix in inspect(db.engine).get_indexes("policies")}
+    assert {"ix_policies_title_head_len", "ix_policies_title_tail_len"} <= names
+    assert "ix_policies_title_tail" not in names
+    command.downgrade(alembic_config(db_url), "0016")
+    assert "ix_policies_title_tail" in {ix["name"] for ix in inspect(db.engine).get_indexes("policies")}
     db.dispose()

@@ -79,7 +79,8 @@ class IngestBase:
             row = Source(name=self.source.name, region=self.source.region)
             session.add(row)
             session.flush()
-        row.region = self.source.region
+        if row.region != self.source.region:  # an unchanged assignment would still cost every page a flush
+            row.region = self.source.region
         return row
 
     def _policy(self, session: Session, url: str) -> Policy | None:

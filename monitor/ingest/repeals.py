@@ -4,7 +4,9 @@ one end of the normalised title key), never a scan of the library; rapidfuzz sco
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from typing import cast
+
+from sqlalchemy import String, Table, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from monitor import rules
@@ -12,7 +14,46 @@ from monitor.ingest.base import IngestBase
 from monitor.lifecycle import Lifecycle, RepealTarget, lifecycle_from_json
 from monitor.status import latest_version
 from monitor.store.models import Policy, RepealLink
-from monitor.titlekey import length_bounds, title_keys, title_similarity
+from monitor.titlekey import best_match, length_bounds, title_keys, title_similarity
+
+# The lookups run for every stored page, and a common title end ("…高质量发展") can have hundreds of
+# candidates: they are built once, with parameters, and read as plain rows (Core columns, not ORM
+# entities), which costs a fraction of loading them through the ORM.
+_policy = cast(Table, Policy.__table__).c
+_link = cast(Table, RepealLink.__table__).c
+_BY_NUMBER = (
+    select(_policy.id)
+    .where(_policy.id != bindparam("me"), _policy.doc_number == bindparam("number"))
+    .order_by(_policy.id)
+    .limit(1)
+)
+_CANDIDATES = select(_policy.id, _policy.title_key).where(
+    _policy.id != bindparam("me"),
+    # A reference with a 文号 names no policy that has another one (one with the same was looked up first).
+    or_(bindparam("number", type_=String) == "", _policy.doc_number == ""),
+    # Interpretations and press Q&As about a policy are never the policy.
+    ~_policy.title_key.contains("解读"),
+    ~_policy.title_key.contains("答记者问"),
+    # The length range inside each branch: each is then one range of an (end, length) index.
+    or_(
+        and_(_policy.title_head == bindparam("head"), _policy.title_len.between(bindparam("lo"), bindparam("hi"))),
+        and_(_policy.title_tail == bindparam("tail"), _policy.title_len.between(bindparam("lo"), bindparam("hi"))),
+    ),
+)
+# References that could name a policy: same 文号, or a title sharing one end of its key.
+_COULD_NAME = (
+    select(_link.target_key, _link.target_doc_number)
+    .where(
+        _link.target_policy_id.is_(None),
+        _link.repealing_policy_id != bindparam("me"),
+        or_(
+            and_(_link.target_head == bindparam("head"), _link.target_len.between(bindparam("lo"), bindparam("hi"))),
+            and_(_link.target_tail == bindparam("tail"), _link.target_len.between(bindparam("lo"), bindparam("hi"))),
+            and_(bindparam("number", type_=String) != "", _link.target_doc_number == bindparam("number")),
+        ),
+    )
+    .distinct()
+)
 
 
 def find_target(session: Session, policy: Policy, target: RepealTarget) -> tuple[Policy, float, str] | None:
@@ -20,32 +61,22 @@ def find_target(session: Session, policy: Policy, target: RepealTarget) -> tuple
     if target.doc_number:
         if target.doc_number == policy.doc_number:
             return None  # a document cannot repeal itself
-        others = select(Policy).where(Policy.id != policy.id, Policy.doc_number == target.doc_number)
-        hit = session.scalar(others.order_by(Policy.id))
+        hit = session.scalar(_BY_NUMBER, {"me": policy.id, "number": target.doc_number})
         if hit is not None:
-            return hit, 1.0, "doc_number"
+            return session.get_one(Policy, hit), 1.0, "doc_number"
     # Candidates share one end of the title key (an index lookup); only their keys are read, and
     # only the best match is loaded.
     key, head, tail = title_keys(target.title)
+    shortest, longest = length_bounds(key)
     candidates = session.execute(
-        select(Policy.id, Policy.title_key, Policy.doc_number).where(
-            Policy.id != policy.id,
-            or_(Policy.title_head == head, Policy.title_tail == tail),
-            func.length(Policy.title_key).between(*length_bounds(key)),
-        )
-    )
-    best: tuple[int, float] | None = None
-    for candidate_id, candidate_key, candidate_number in candidates:
-        if "解读" in candidate_key or "答记者问" in candidate_key:
-            continue
-        if target.doc_number and candidate_number and candidate_number != target.doc_number:
-            continue
-        score = title_similarity(key, candidate_key)
-        if score and (best is None or score > best[1]):
-            best = (candidate_id, score)
+        _CANDIDATES,
+        {"me": policy.id, "head": head, "tail": tail, "lo": shortest, "hi": longest, "number": target.doc_number},
+    ).all()  # one fetchall, not a fetch per row
+    best = best_match(key, [row.title_key for row in candidates])
     if best is None:
         return None
-    return session.get_one(Policy, best[0]), best[1], "title"
+    index, score = best
+    return session.get_one(Policy, candidates[index].id), score, "title"
 
 
 def link_repeals(unit: IngestBase, session: Session, policy: Policy, lc: Lifecycle, quiet: bool) -> None:
@@ -76,26 +107,27 @@ def link_repeals(unit: IngestBase, session: Session, policy: Policy, lc: Lifecyc
 
 def match_pending_links(unit: IngestBase, session: Session, policy: Policy, quiet: bool) -> None:
     """A repeal read earlier whose target is only now crawled for the first time."""
-    # Only references that could name this policy: same 文号, or a title sharing one end of its key.
-    could_name = [
-        and_(
-            or_(RepealLink.target_head == policy.title_head, RepealLink.target_tail == policy.title_tail),
-            func.length(RepealLink.target_key).between(*length_bounds(policy.title_key)),
-        )
-    ]
-    if policy.doc_number:
-        could_name.append(RepealLink.target_doc_number == policy.doc_number)
-    unresolved = [RepealLink.target_policy_id.is_(None), RepealLink.repealing_policy_id != policy.id]
+    shortest, longest = length_bounds(policy.title_key)
+    could_name = session.execute(
+        _COULD_NAME,
+        {
+            "me": policy.id,
+            "head": policy.title_head,
+            "tail": policy.title_tail,
+            "lo": shortest,
+            "hi": longest,
+            "number": policy.doc_number or "",
+        },
+    )
     # Each distinct reference is scored once: a library's policies often name the same old document.
     named = [
         (key, number)
-        for key, number in session.execute(
-            select(RepealLink.target_key, RepealLink.target_doc_number).where(*unresolved, or_(*could_name)).distinct()
-        )
+        for key, number in could_name
         if (number and number == policy.doc_number) or title_similarity(key, policy.title_key)
     ]
     if not named:
         return
+    unresolved = [RepealLink.target_policy_id.is_(None), RepealLink.repealing_policy_id != policy.id]
     these = or_(*(and_(RepealLink.target_key == key, RepealLink.target_doc_number == number) for key, number in named))
     for link in session.scalars(select(RepealLink).where(*unresolved, these).order_by(RepealLink.id)):
         target = RepealTarget(link.target_title, link.target_doc_number, link.sentence, link.kind)

@@ -58,6 +58,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
+    # SQLite's default page cache is 2 MB: past ~10,000 policies the indexes a stored page looks up
+    # no longer fit and every lookup reads from the file (issue #16). 64 MB, allocated only as used.
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
     # Versions' texts are stored compressed on SQLite (monitor.store.packing): SQL reads them with this.
     dbapi_connection.create_function("pw_unpack", 1, unpack_text, deterministic=True)

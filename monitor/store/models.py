@@ -82,7 +82,13 @@ class Source(Base):
 
 class Policy(Base):
     __tablename__ = "policies"
-    __table_args__ = (UniqueConstraint("source_id", "url"), one_of("policies", "status", Status))
+    __table_args__ = (
+        UniqueConstraint("source_id", "url"),
+        one_of("policies", "status", Status),
+        # A repeal reference's candidates: one end of the title key, within a length range (titlekey).
+        Index("ix_policies_title_head_len", "title_head", "title_len"),
+        Index("ix_policies_title_tail_len", "title_tail", "title_len"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
@@ -91,8 +97,9 @@ class Policy(Base):
     # Index keys of the title (monitor.titlekey), kept in step with it by _keep_title_keys: mirrors and
     # repeal references are matched by index lookups on them, never by a scan of every policy.
     title_key: Mapped[str] = mapped_column(Text, default="")
-    title_head: Mapped[str] = mapped_column(String(16), default="", index=True)
-    title_tail: Mapped[str] = mapped_column(String(16), default="", index=True)
+    title_head: Mapped[str] = mapped_column(String(16), default="")
+    title_tail: Mapped[str] = mapped_column(String(16), default="")
+    title_len: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of title_key
     doc_number: Mapped[str] = mapped_column(String(120), default="", index=True)
     issuer: Mapped[str] = mapped_column(Text, default="")
     published: Mapped[date | None] = mapped_column(Date)
@@ -146,6 +153,7 @@ class Policy(Base):
     @validates("title")
     def _keep_title_keys(self, _: str, title: str) -> str:
         self.title_key, self.title_head, self.title_tail = title_keys(title)
+        self.title_len = len(self.title_key)
         return title
 
 
@@ -269,14 +277,19 @@ class RepealLink(Base):
     """A repeal/revision named in a policy's text, matched to a stored policy when one is found."""
 
     __tablename__ = "repeal_links"
-    __table_args__ = (UniqueConstraint("repealing_policy_id", "target_title", "target_doc_number"),)
+    __table_args__ = (
+        UniqueConstraint("repealing_policy_id", "target_title", "target_doc_number"),
+        Index("ix_repeal_links_target_head_len", "target_head", "target_len"),
+        Index("ix_repeal_links_target_tail_len", "target_tail", "target_len"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     repealing_policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"))  # the unique constraint's index
     target_title: Mapped[str] = mapped_column(Text)
     target_key: Mapped[str] = mapped_column(Text, default="")  # monitor.titlekey, as on Policy
-    target_head: Mapped[str] = mapped_column(String(16), default="", index=True)
-    target_tail: Mapped[str] = mapped_column(String(16), default="", index=True)
+    target_head: Mapped[str] = mapped_column(String(16), default="")
+    target_tail: Mapped[str] = mapped_column(String(16), default="")
+    target_len: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of target_key
     target_doc_number: Mapped[str] = mapped_column(String(120), default="", index=True)
     kind: Mapped[str] = mapped_column(String(20), default="repeal")
     sentence: Mapped[str] = mapped_column(Text, default="")
@@ -290,6 +303,7 @@ class RepealLink(Base):
     @validates("target_title")
     def _keep_target_keys(self, _: str, title: str) -> str:
         self.target_key, self.target_head, self.target_tail = title_keys(title)
+        self.target_len = len(self.target_key)
         return title
 
 

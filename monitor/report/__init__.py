@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, selectinload
 
 from monitor.addresses import policy_page, run_page
 from monitor.diff import DocumentDiff, diff_documents
@@ -51,6 +51,11 @@ class VersionChange:
     diff: DocumentDiff
 
 
+# A policy page shows each version's number, time, hash and document: the raw page, its facts and
+# inputs (compressed, ~a third of the decoding) are not loaded.
+_VERSIONS_SHOWN = select(Version).options(
+    defer(Version.raw_html_z), defer(Version.lifecycle), defer(Version.fields), defer(Version.inputs)
+)
 CONTEXT_CHUNK = 500  # policy pages whose rows are loaded together: 3 queries per chunk, not per page
 
 
@@ -59,7 +64,7 @@ def _policy_contexts(session: Session, policies: list[Policy]) -> Iterator[dict[
     for start in range(0, len(policies), CONTEXT_CHUNK):
         chunk = policies[start : start + CONTEXT_CHUNK]
         ids = [policy.id for policy in chunk]
-        versions = _by_policy(session, select(Version), Version.policy_id, ids, Version.seq)
+        versions = _by_policy(session, _VERSIONS_SHOWN, Version.policy_id, ids, Version.seq)
         repeals = _by_policy(session, select(RepealLink), RepealLink.repealing_policy_id, ids, RepealLink.id)
         events = _by_policy(session, select(Event), Event.policy_id, ids, Event.id)
         for policy in chunk:
@@ -125,7 +130,8 @@ def render_report(
                 for event in run_events[run.id]:
                     grouped[event.origin.region or event.origin.name].append(event)
                 _write(out, run_page(run.id), "run.html", run=run, grouped=dict(sorted(grouped.items())))
-        policies = list(session.scalars(select(Policy).order_by(Policy.id)))
+        # Every page lists the policy's mirrors: loaded for all at once, not a query per page.
+        policies = list(session.scalars(select(Policy).options(selectinload(Policy.aliases)).order_by(Policy.id)))
         touched = None if run_id is None else touched_by_run(session, run_id)
         stale = [
             policy

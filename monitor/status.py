@@ -55,12 +55,18 @@ def refresh_status(
             return
         lifecycle = lifecycle_from_json(version.lifecycle)
     new = compute_status(lifecycle, status_facts(session, policy), today, soon_days)
-    policy.next_status_check = next_status_change(lifecycle, today, soon_days)
     old_status = policy.status
-    policy.status = new.status.value
-    policy.status_source = new.source.value + (" (presumed)" if new.presumed else "")
-    policy.status_evidence = new.evidence
-    policy.status_since = new.since
+    values = {
+        "next_status_check": next_status_change(lifecycle, today, soon_days),
+        "status": new.status.value,
+        "status_source": new.source.value + (" (presumed)" if new.presumed else ""),
+        "status_evidence": new.evidence,
+        "status_since": new.since,
+    }
+    for name, value in values.items():
+        # Only what changed: an equal assignment still marks the row modified, and costs a flush.
+        if getattr(policy, name) != value:
+            setattr(policy, name, value)
     spec = None if quiet else rules.time_transition(policy.id, old_status, new.status, new.evidence, lifecycle)
     if spec is not None:
         record_event(session, spec, policy=policy, run_id=run_id, now=now, subscribers=subscribers)

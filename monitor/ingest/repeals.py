@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import String, Table, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, String, Table, and_, bindparam, or_, select, union
 from sqlalchemy.orm import Session
 
 from monitor import rules
@@ -40,19 +40,20 @@ _CANDIDATES = select(_policy.id, _policy.title_key).where(
         and_(_policy.title_tail == bindparam("tail"), _policy.title_len.between(bindparam("lo"), bindparam("hi"))),
     ),
 )
-# References that could name a policy: same 文号, or a title sharing one end of its key.
-_COULD_NAME = (
-    select(_link.target_key, _link.target_doc_number)
-    .where(
-        _link.target_policy_id.is_(None),
-        _link.repealing_policy_id != bindparam("me"),
-        or_(
-            and_(_link.target_head == bindparam("head"), _link.target_len.between(bindparam("lo"), bindparam("hi"))),
-            and_(_link.target_tail == bindparam("tail"), _link.target_len.between(bindparam("lo"), bindparam("hi"))),
-            and_(bindparam("number", type_=String) != "", _link.target_doc_number == bindparam("number")),
-        ),
-    )
-    .distinct()
+
+
+def _pending(*could_name: ColumnElement[bool]) -> Select[tuple[str, str]]:
+    """Unresolved references of other policies: their target's key and 文号."""
+    unresolved = (_link.target_policy_id.is_(None), _link.repealing_policy_id != bindparam("me"))
+    return select(_link.target_key, _link.target_doc_number).where(*unresolved, *could_name)
+
+
+# References that could name a policy: a title sharing one end of its key (and of a length that can
+# match), or its 文号. A UNION, not an OR: each part is then one range of its own index.
+_COULD_NAME = union(
+    _pending(_link.target_head == bindparam("head"), _link.target_len.between(bindparam("lo"), bindparam("hi"))),
+    _pending(_link.target_tail == bindparam("tail"), _link.target_len.between(bindparam("lo"), bindparam("hi"))),
+    _pending(_link.target_doc_number == bindparam("number"), bindparam("number", type_=String) != ""),
 )
 
 
@@ -118,12 +119,13 @@ def match_pending_links(unit: IngestBase, session: Session, policy: Policy, quie
             "hi": longest,
             "number": policy.doc_number or "",
         },
-    )
+    ).all()
     # Each distinct reference is scored once: a library's policies often name the same old document.
     named = [
-        (key, number)
-        for key, number in could_name
-        if (number and number == policy.doc_number) or title_similarity(key, policy.title_key)
+        (row.target_key, row.target_doc_number)
+        for row in could_name
+        if (row.target_doc_number and row.target_doc_number == policy.doc_number)
+        or title_similarity(row.target_key, policy.title_key)
     ]
     if not named:
         return

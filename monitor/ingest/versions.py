@@ -111,8 +111,13 @@ def _record_version(
     version = new_version(policy, previous, item, parsed, unit.run_id)
     session.add(version)
     unit._apply_lifecycle(policy, doc, lc)
-    session.flush()
     quiet = unit._quiet(policy) or code_only is not None
+    if quiet:
+        # Nothing to announce: the status is written with the row, and the refresh below (after the
+        # repeal links) writes again only if a link changed it. Announced policies keep the order
+        # status-after-events, so a transition the new version makes is compared with the old status.
+        unit._refresh(session, policy, lc, quiet=True)
+    session.flush()
     if code_only is not None:
         record_correction(session, policy, version, code_only, run_id=unit.run_id, now=unit.now())
     elif not quiet and previous is None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -279,8 +280,23 @@ class RepealLink(Base):
     __tablename__ = "repeal_links"
     __table_args__ = (
         UniqueConstraint("repealing_policy_id", "target_title", "target_doc_number"),
-        Index("ix_repeal_links_target_head_len", "target_head", "target_len"),
-        Index("ix_repeal_links_target_tail_len", "target_tail", "target_len"),
+        # References not yet tied to a policy, by one end of the key and its length: every stored page
+        # looks up those that could name it. Partial and covering: a page reads index entries only,
+        # however many policies name the same old document.
+        *(
+            Index(
+                f"ix_repeal_links_pending_{end}",
+                f"target_{end}",
+                "target_len",
+                "target_key",
+                "target_doc_number",
+                "repealing_policy_id",
+                "target_policy_id",
+                sqlite_where=text("target_policy_id IS NULL"),
+                postgresql_where=text("target_policy_id IS NULL"),
+            )
+            for end in ("head", "tail")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

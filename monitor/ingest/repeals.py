@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import ColumnElement, Select, String, Table, and_, bindparam, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, String, Table, and_, bindparam, or_, select, union
 from sqlalchemy.orm import Session
 
 from monitor import rules
@@ -27,19 +27,27 @@ _BY_NUMBER = (
     .order_by(_policy.id)
     .limit(1)
 )
-_CANDIDATES = select(_policy.id, _policy.title_key).where(
-    _policy.id != bindparam("me"),
-    # A reference with a 文号 names no policy that has another one (one with the same was looked up first).
-    or_(bindparam("number", type_=String) == "", _policy.doc_number == ""),
+
+
+def _candidates(*where: ColumnElement[bool]) -> Select[tuple[int, str]]:
+    """Policies sharing one end of a reference's title key: their id and key."""
     # Interpretations and press Q&As about a policy are never the policy.
-    ~_policy.title_key.contains("解读"),
-    ~_policy.title_key.contains("答记者问"),
-    # The length range inside each branch: each is then one range of an (end, length) index.
-    or_(
-        and_(_policy.title_head == bindparam("head"), _policy.title_len.between(bindparam("lo"), bindparam("hi"))),
-        and_(_policy.title_tail == bindparam("tail"), _policy.title_len.between(bindparam("lo"), bindparam("hi"))),
-    ),
-)
+    never = (~_policy.title_key.contains("解读"), ~_policy.title_key.contains("答记者问"))
+    return select(_policy.id, _policy.title_key).where(_policy.id != bindparam("me"), *never, *where)
+
+
+def _sharing_an_end(*where: ColumnElement[bool]) -> CompoundSelect:
+    """A UNION, not an OR: each part is one range of an (end, 文号, length) index."""
+    length = _policy.title_len.between(bindparam("lo"), bindparam("hi"))
+    return union(
+        _candidates(_policy.title_head == bindparam("head"), *where, length),
+        _candidates(_policy.title_tail == bindparam("tail"), *where, length),
+    )
+
+
+_CANDIDATES = _sharing_an_end()
+# A reference with a 文号 names no policy that has another one (one with the same was looked up first).
+_UNNUMBERED_CANDIDATES = _sharing_an_end(_policy.doc_number == "")
 
 
 def _pending(*could_name: ColumnElement[bool]) -> Select[tuple[str, str]]:
@@ -69,15 +77,16 @@ def find_target(session: Session, policy: Policy, target: RepealTarget) -> tuple
     # only the best match is loaded.
     key, head, tail = title_keys(target.title)
     shortest, longest = length_bounds(key)
-    candidates = session.execute(
-        _CANDIDATES,
-        {"me": policy.id, "head": head, "tail": tail, "lo": shortest, "hi": longest, "number": target.doc_number},
-    ).all()  # one fetchall, not a fetch per row
-    best = best_match(key, [row.title_key for row in candidates])
+    query = _UNNUMBERED_CANDIDATES if target.doc_number else _CANDIDATES
+    # Sorted by id: among equally good titles the first stored is taken, whatever the plan's order.
+    candidates = sorted(
+        session.execute(query, {"me": policy.id, "head": head, "tail": tail, "lo": shortest, "hi": longest}).tuples()
+    )
+    best = best_match(key, [candidate_key for _, candidate_key in candidates])
     if best is None:
         return None
     index, score = best
-    return session.get_one(Policy, candidates[index].id), score, "title"
+    return session.get_one(Policy, candidates[index][0]), score, "title"
 
 
 def link_repeals(unit: IngestBase, session: Session, policy: Policy, lc: Lifecycle, quiet: bool) -> None:

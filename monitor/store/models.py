@@ -86,9 +86,10 @@ class Policy(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "url"),
         one_of("policies", "status", Status),
-        # A repeal reference's candidates: one end of the title key, within a length range (titlekey).
-        Index("ix_policies_title_head_len", "title_head", "title_len"),
-        Index("ix_policies_title_tail_len", "title_tail", "title_len"),
+        # A repeal reference's candidates: one end of the title key, within a length range (titlekey);
+        # a reference with a 文号 can only name a policy without one (monitor.ingest.repeals).
+        Index("ix_policies_title_head_len", "title_head", "doc_number", "title_len"),
+        Index("ix_policies_title_tail_len", "title_tail", "doc_number", "title_len"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

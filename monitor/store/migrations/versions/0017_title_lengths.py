@@ -4,7 +4,9 @@ reference's candidates are one index range; unresolved references in partial cov
 Before, candidates were found by one end of the title key and filtered by length(title_key) row by
 row: an end many titles share ("…高质量发展": 55% of the benchmark library) meant reading thousands of
 rows for every reference, a cost that grew with the library. Now (end, length) is the index key and
-the length filter is part of the index range. The single-column indexes on the ends are replaced.
+the length filter is part of the index range; with the 文号 between them, a reference that gives one
+(only policies without a 文号 can be its target by title) reads an exact range. The single-column
+indexes on the ends are replaced.
 The references still waiting for their target (looked up for every stored page) are indexed apart,
 partially (target_policy_id IS NULL) and with every column that lookup reads: a document named by
 hundreds of policies costs index entries, not table rows.
@@ -40,7 +42,7 @@ def upgrade() -> None:
         op.drop_index(f"ix_{table}_{head}", table_name=table)
         op.drop_index(f"ix_{table}_{tail}", table_name=table)
     for end in ("title_head", "title_tail"):
-        op.create_index(f"ix_policies_{end}_len", "policies", [end, "title_len"])
+        op.create_index(f"ix_policies_{end}_len", "policies", [end, "doc_number", "title_len"])
     for end in ("head", "tail"):
         op.create_index(
             f"ix_repeal_links_pending_{end}",

@@ -22,6 +22,11 @@ def detail_path(i: int) -> str:
     return f"/lib/2025{1 + i % 12:02d}/t2025{1 + i % 12:02d}{1 + i % 28:02d}_{i}.html"
 
 
+def doc_number(i: int) -> str:
+    """Unique per page, with a serial of at most four digits as real ones have (a year per 9,000 pages)."""
+    return f"京某政发〔{2025 - i // 9000}〕{1 + i % 9000}号"
+
+
 def _detail(i: int, bump: int) -> str:
     seeds = list(seed_policies().values())
     seed = seeds[i % len(seeds)]
@@ -35,7 +40,7 @@ def _detail(i: int, bump: int) -> str:
 <meta name="ContentSource" content="北京市某区人民政府"><title>{html.escape(title)}_北京市某区人民政府</title></head>
 <body><div class="nav"><a href="/">首页</a> <a href="/lib/index.html">政策文件</a></div>
 <table class="xxgk-table"><tr><td>发文机关：</td><td>北京市某区人民政府</td><td>成文日期：</td><td>2025-{month:02d}-{day:02d}</td></tr>
-<tr><td>发文字号：</td><td>京某政发〔2025〕{i}号</td><td>发布日期：</td><td>2025-{month:02d}-{day:02d}</td></tr></table>
+<tr><td>发文字号：</td><td>{doc_number(i)}</td><td>发布日期：</td><td>2025-{month:02d}-{day:02d}</td></tr></table>
 <h1>{html.escape(title)}</h1><div class="view TRS_UEDITOR trs_paper_default trs_web">
 {paragraphs}</div><div class="footer">主办：北京市某区人民政府 网站标识码1101100001</div></body></html>"""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
@@ -85,6 +86,7 @@ class Listing:
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (url, why it is not a policy page)
 
 
+@lru_cache(maxsize=1 << 14)  # a list's pager names the same pages on every page of it
 def _canonical(url: str) -> str:
     url = urldefrag(url)[0]
     parts = urlsplit(url)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 PAGE_PARAMS = frozenset(
@@ -48,7 +49,14 @@ def _arg(raw: str, variables: dict[str, int]) -> int | str | None:
 
 def _series(base: str, count: int, prefix: str, suffix: str, how: str) -> list[PageLink]:
     """TRS numbering: page 0 is prefix.suffix, then prefix_1.suffix … prefix_{count-1}.suffix."""
-    return [PageLink(urljoin(base, f"{prefix}_{i}.{suffix}"), how) for i in range(1, min(count, 10_000))]
+    return list(_numbered(urljoin(base, "."), min(count, 10_000), prefix, suffix, how))
+
+
+@lru_cache(maxsize=256)
+def _numbered(directory: str, count: int, prefix: str, suffix: str, how: str) -> tuple[PageLink, ...]:
+    # Every page of a list carries the same pager: built once per list, not once per page (a library
+    # of 600 list pages would otherwise build 360,000 links, quadratic in its size).
+    return tuple(PageLink(urljoin(directory, f"{prefix}_{i}.{suffix}"), how) for i in range(1, count))
 
 
 def script_pages(html: str, base: str) -> list[PageLink]:

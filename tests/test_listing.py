@@ -1,6 +1,7 @@
 """List-page discovery without running JavaScript."""
 
 from crawler.listing import LinkRules, discover
+from crawler.pagination import script_pages
 
 HEURISTIC = LinkRules()
 
@@ -185,3 +186,15 @@ def test_the_column_root_and_its_index_page_are_one_page() -> None:
     html = '<div class="nav"><a href="/zcwj/">政策文件</a></div><a href="index_1.html">2</a>'
     assert list(_pages(html, "http://a.gov.cn/zcwj/index.html")) == ["http://a.gov.cn/zcwj/index_1.html"]
     assert list(_pages('<a href="index.html">政策文件</a>', "http://a.gov.cn/zcwj/")) == []
+
+
+def test_a_pager_series_is_the_same_from_every_page_of_its_list_and_resolved_against_its_own_folder() -> None:
+    """The series is built once per list folder (issue #16: it was rebuilt on each of a library's
+    hundreds of list pages); every page of the list, and only of that folder, gets the same links."""
+    html = '<script>createPageHTML(600, 3, "index", "html");</script>'
+    from_first = [p.url for p in script_pages(html, "http://127.0.0.1:9/lib/index.html")]
+    from_later = [p.url for p in script_pages(html, "http://127.0.0.1:9/lib/index_7.html?x=1")]
+    elsewhere = [p.url for p in script_pages(html, "http://127.0.0.1:9/other/index_2.html")]
+    assert from_first == from_later and len(from_first) == 599
+    assert from_first[0] == "http://127.0.0.1:9/lib/index_1.html" and from_first[-1].endswith("/lib/index_599.html")
+    assert elsewhere[0] == "http://127.0.0.1:9/other/index_1.html"

@@ -58,9 +58,10 @@ def _pending(*could_name: ColumnElement[bool]) -> Select[tuple[str, str]]:
 
 # References that could name a policy: a title sharing one end of its key (and of a length that can
 # match), or its 文号. A UNION, not an OR: each part is then one range of its own index.
+_TARGET_LENGTH = _link.target_len.between(bindparam("lo"), bindparam("hi"))
 _COULD_NAME = union(
-    _pending(_link.target_head == bindparam("head"), _link.target_len.between(bindparam("lo"), bindparam("hi"))),
-    _pending(_link.target_tail == bindparam("tail"), _link.target_len.between(bindparam("lo"), bindparam("hi"))),
+    _pending(_link.target_head == bindparam("head"), _TARGET_LENGTH),
+    _pending(_link.target_tail == bindparam("tail"), _TARGET_LENGTH),
     _pending(_link.target_doc_number == bindparam("number"), bindparam("number", type_=String) != ""),
 )
 

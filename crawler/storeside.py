@@ -105,4 +105,3 @@ def merge_part(ingestor: Ingestor, part: dict[str, Any]) -> bool:
     ingestor.capped.update(part["capped"])
     stats.links, stats.capped = len(ingestor.listed), len(ingestor.capped)
     return bool(part["complete"])
-

@@ -53,7 +53,7 @@ def _status_report(conn: Connection) -> dict[str, Any]:
         failing[name] = f"failing since {shanghai(since) if since else '?'}: {reason}"
     stale = conn.scalar(select(func.count()).select_from(versions).where(versions.c.derived_by != DERIVATION_VERSION))
     by_status: dict[str, int] = dict(
-        conn.execute(select(alerts.c.status, func.count()).group_by(alerts.c.status)).tuples().all()
+        conn.execute(select(alerts.c.status, func.count()).group_by(alerts.c.status)).all()
     )
     retrying = conn.scalar(
         select(func.count()).select_from(alerts).where(alerts.c.status.in_(("pending", "sending")), alerts.c.tries > 0)

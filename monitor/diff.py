@@ -45,8 +45,6 @@ class Fact:
         return f"{self.where}: {FACT_LABELS.get(self.kind, self.kind)}{(' ' + (self.new or self.old)) if (self.new or self.old) else ''}"
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class ClauseDiff:
     change: ClauseChange

@@ -200,7 +200,6 @@ def document_to_json(doc: Document) -> dict[str, object]:
 def document_from_json(data: Mapping[str, Any]) -> Document:
     """Rebuild a stored Document exactly (no re-normalisation: old versions diff as they were stored)."""
     clauses = tuple(
-        Clause(str(label), str(kind), tuple(path), str(text))
-        for label, kind, path, text in data.get("clauses", [])
+        Clause(str(label), str(kind), tuple(path), str(text)) for label, kind, path, text in data.get("clauses", [])
     )
     return Document(str(data.get("title", "")), dict(data.get("meta", {})), clauses)

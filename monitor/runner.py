@@ -120,7 +120,9 @@ def open_run(db: Database, sources: Sequence[SourceConfig]) -> tuple[int, list[S
     (those not paused)."""
     with db.session() as session:
         # Holding the lock, no other run is alive: one still "running" was killed (SIGKILL, power loss).
-        interrupt = update(Run).where(Run.status == "running").values(status="interrupted", finished_at=datetime.now(UTC))
+        interrupt = (
+            update(Run).where(Run.status == "running").values(status="interrupted", finished_at=datetime.now(UTC))
+        )
         stale = cast(CursorResult[Any], session.execute(interrupt)).rowcount
         if stale:
             log.warning("%d earlier run(s) had been killed mid-way; marked interrupted", stale)

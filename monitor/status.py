@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from monitor import rules
@@ -16,9 +16,12 @@ from monitor.lifecycle import Lifecycle, lifecycle_from_json, shift
 from monitor.policystatus import StatusFacts, compute_status
 from monitor.store.models import Policy, RepealLink, Version
 
+# Read for every changed page and every status refresh: built once.
+_LATEST = select(Version).where(Version.policy_id == bindparam("policy")).order_by(Version.seq.desc()).limit(1)
+
 
 def latest_version(session: Session, policy: Policy) -> Version | None:
-    return session.scalar(select(Version).where(Version.policy_id == policy.id).order_by(Version.seq.desc()).limit(1))
+    return session.scalar(_LATEST, {"policy": policy.id})
 
 
 def status_facts(session: Session, policy: Policy) -> StatusFacts:

@@ -66,6 +66,14 @@ _COULD_NAME = union(
 )
 
 
+# A policy's own links, one per repeal sentence: looked up for every sentence of every stored version.
+_LINK_OF = select(RepealLink).where(
+    RepealLink.repealing_policy_id == bindparam("me"),
+    RepealLink.target_title == bindparam("title"),
+    RepealLink.target_doc_number == bindparam("number"),
+)
+
+
 def find_target(session: Session, policy: Policy, target: RepealTarget) -> tuple[Policy, float, str] | None:
     """The stored policy a repeal sentence of `policy` names: (policy, score, matched by)."""
     if target.doc_number:
@@ -81,7 +89,7 @@ def find_target(session: Session, policy: Policy, target: RepealTarget) -> tuple
     query = _UNNUMBERED_CANDIDATES if target.doc_number else _CANDIDATES
     # Sorted by id: among equally good titles the first stored is taken, whatever the plan's order.
     candidates = sorted(
-        session.execute(query, {"me": policy.id, "head": head, "tail": tail, "lo": shortest, "hi": longest}).tuples()
+        session.execute(query, {"me": policy.id, "head": head, "tail": tail, "lo": shortest, "hi": longest})
     )
     best = best_match(key, [candidate_key for _, candidate_key in candidates])
     if best is None:
@@ -93,13 +101,7 @@ def find_target(session: Session, policy: Policy, target: RepealTarget) -> tuple
 def link_repeals(unit: IngestBase, session: Session, policy: Policy, lc: Lifecycle, quiet: bool) -> None:
     """One link per repeal sentence of `policy`, tied to its target when that is stored."""
     for target in lc.repeals:
-        link = session.scalar(
-            select(RepealLink).where(
-                RepealLink.repealing_policy_id == policy.id,
-                RepealLink.target_title == target.title,
-                RepealLink.target_doc_number == target.doc_number,
-            )
-        )
+        link = session.scalar(_LINK_OF, {"me": policy.id, "title": target.title, "number": target.doc_number})
         if link is None:
             link = RepealLink(
                 repealing_policy=policy,

@@ -152,4 +152,3 @@ class Ingestor(IngestBase):
                 policy.last_fetch_error = reason or f"HTTP {item.status}"
                 policy.gone_since = policy.gone_since or item.fetched_at
         return "gone"
-

@@ -136,7 +136,9 @@ def render_report(
         stale = [
             policy
             for policy in policies
-            if touched is None or policy.id in touched or not (out / policy_page(policy.source.name, policy.url)).is_file()
+            if touched is None
+            or policy.id in touched
+            or not (out / policy_page(policy.source.name, policy.url)).is_file()
         ]
         for context in _policy_contexts(session, stale):
             policy = context["policy"]

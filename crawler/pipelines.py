@@ -6,6 +6,7 @@ use both cores."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -16,9 +17,24 @@ from twisted.python.threadpool import ThreadPool
 
 from crawler.context import crawl_context
 from crawler.writer import StoreProcess
+from monitor.config import SourceConfig
 from monitor.contracts import ListPageItem, PageItem
-from monitor.ingest.reading import read_page
+from monitor.ingest.reading import Reading, read_page
 from monitor.killpoint import kill_point
+from monitor.store.packing import pack_body
+
+
+def read_for_store(item: PageItem, source: SourceConfig, list_fields: Mapping[str, str]) -> tuple[PageItem, Reading]:
+    """The page read, and the copy of its item the store process gets: the body compressed as its
+    version keeps it, no attachment bodies (their text is in the reading). A third of the bytes
+    pickled to the store, and zlib compresses on this thread without the GIL while the reactor
+    downloads, where it cost the store process ~0.3 ms a page."""
+    reading = read_page(item, source, list_fields)
+    if reading.parsed is None:
+        return item, reading
+    body_z = pack_body(item.body or item.text.encode("utf-8"))
+    bare = [replace(attachment, body=b"") for attachment in item.attachments]
+    return replace(item, body=b"", body_z=body_z, attachments=bare), reading
 
 
 class IngestPipeline:
@@ -56,11 +72,11 @@ class IngestPipeline:
             kill_point("page-received")  # test seam, inert unless $POLICYWATCH_KILL_AT names it
             source = self.crawler.spider.source  # type: ignore[union-attr]
             if item.text:
-                read = deferToThreadPool(reactor, self.reader, read_page, item, source, self._list_fields(item))
-                reading = await maybe_deferred_to_future(read)
+                read = deferToThreadPool(reactor, self.reader, read_for_store, item, source, self._list_fields(item))
+                sent, reading = await maybe_deferred_to_future(read)
             else:  # a 304, a failure, a 404: nothing to parse, no thread hop
-                reading = read_page(item, source, {})
-            await maybe_deferred_to_future(self.store.call("ingest_page", self.key, item, reading))
+                sent, reading = item, read_page(item, source, {})
+            await maybe_deferred_to_future(self.store.call("ingest_page", self.key, sent, reading))
         return item
 
     def _list_fields(self, item: PageItem) -> Mapping[str, str]:

@@ -1,7 +1,9 @@
 """Runs the crawl of several sources in one Scrapy CrawlerProcess.
 
 Twisted's reactor cannot be restarted inside a process, so the runner calls `crawl_in_child`, which
-runs `crawl_sources` in a fresh (spawned) process per run."""
+runs `crawl_sources` in a fresh (spawned) process per run. Only that process loads Scrapy, Twisted
+and the spider: the runner's own process never needs them, and importing them there cost every run
+a second of start-up before the crawl process began importing them again."""
 
 from __future__ import annotations
 
@@ -14,15 +16,9 @@ from datetime import date
 from queue import Empty
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
-from scrapy.utils.project import get_project_settings
-
 from crawler.childguard import guarded
 from crawler.kinds import SourceKind
-from crawler.progress import CrawlProgress
-from crawler.spiders.policy import PolicySpider
 from monitor.config import Settings, SourceConfig
-from monitor.logjson import configure_logging
 
 log = logging.getLogger("policywatch.crawl")
 
@@ -42,6 +38,13 @@ def crawl_sources(
     progress_queue: Any = None,
     kind_modules: Sequence[str] = (),
 ) -> None:
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.progress import CrawlProgress
+    from crawler.spiders.policy import PolicySpider
+    from monitor.logjson import configure_logging
+
     for module in kind_modules:  # the source kinds the parent knows, its own included (crawler/kinds.py)
         importlib.import_module(module)
     scrapy_settings = get_project_settings()
@@ -80,9 +83,11 @@ def crawl_in_child(
     today: date,
     overrides: Mapping[str, Any] | None = None,
     progress: Callable[[str, int, int, bool], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> int:
     """Returns the child's exit code (0 when the crawl process ended normally). `progress` is called
-    with (source, pages done, pages known, finished) while the crawl runs."""
+    with (source, pages done, pages known, finished) while the crawl runs; `meanwhile` once, as soon
+    as the crawl process has started (this process's own preparation for after the crawl)."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue() if progress else None
     # The child is bound to this process's life before it imports anything heavy (crawler.childguard).
@@ -92,6 +97,8 @@ def crawl_in_child(
         target=guarded, args=(os.getpid(), "crawler.process:crawl_sources", *args), name="policywatch-crawl"
     )
     child.start()
+    if meanwhile is not None:
+        meanwhile()
     while True:
         child.join(timeout=0.2)
         if queue is not None and progress is not None:

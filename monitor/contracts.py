@@ -55,6 +55,9 @@ class PageItem:
     listed: ListedLink | None = None  # the list entry that led here, when there was one
     attachments: list[AttachmentFile] = field(default_factory=list)
     moved_to: str = ""  # where a permanent redirect (301/308) of `url` led: the page's new address
+    # `body` compressed as its version keeps it (monitor.store.packing.pack_body), when the crawl
+    # process has done that already; `body` is then left empty (crawler/pipelines.py).
+    body_z: bytes = b""
 
     def __repr__(self) -> str:
         # Scrapy logs items on errors; a whole page body in a log line helps nobody.

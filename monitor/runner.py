@@ -3,13 +3,14 @@ The crawl child stores pages through the ingest pipeline; everything after it ru
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
 
@@ -21,14 +22,23 @@ from monitor.killpoint import kill_point
 from monitor.lock import RunLock
 from monitor.logjson import logging_as_json
 from monitor.policystatus import today_in_shanghai
-from monitor.report import render_report
-from monitor.status import apply_time_transitions
 from monitor.store.db import Database
 from monitor.store.models import Event, Run, Source
 from monitor.vocab import RunStatus
-from notifier.outbox import DeliveryStats, deliver_pending
+
+if TYPE_CHECKING:
+    from notifier.outbox import DeliveryStats
 
 log = logging.getLogger("policywatch.run")
+
+# What only the end of a run needs (the report's templates, delivery and its channels, the calendar's
+# transitions) is imported while the crawl process starts, on the other core, instead of before it.
+AFTER_THE_CRAWL = ("monitor.status", "notifier.outbox", "monitor.report")
+
+
+def _load_after_the_crawl() -> None:
+    for module in AFTER_THE_CRAWL:
+        importlib.import_module(module)
 
 
 @dataclass(slots=True)
@@ -104,7 +114,9 @@ def _run_locked(
 
         announce(redis_url, overrides["POLICYWATCH_REDIS_PREFIX"], run_id, list(sources), settings, today)
     try:
-        exitcode = crawl_in_child(db.url, run_id, sources, settings, today, overrides, progress)
+        exitcode = crawl_in_child(
+            db.url, run_id, sources, settings, today, overrides, progress, meanwhile=_load_after_the_crawl
+        )
     finally:
         if redis_url:
             retire(redis_url, overrides["POLICYWATCH_REDIS_PREFIX"], run_id)
@@ -152,6 +164,10 @@ def close_run(
     report_dir: str | Path | None,
 ) -> RunResult:
     """After the crawl: time-based lifecycle, alerts, the run's status, the report."""
+    from monitor.report import render_report
+    from monitor.status import apply_time_transitions
+    from notifier.outbox import DeliveryStats, deliver_pending
+
     # The calendar moves on its own: time-based lifecycle events are computed on every run.
     with db.session(commit=not dry_run) as session:
         apply_time_transitions(

@@ -86,3 +86,19 @@ def test_the_core_tables_name_columns_of_the_schema_with_their_types() -> None:
             assert isinstance(schema_type, type(column.type)), f"{clause.name}.{column.name}: {schema_type!r}"
             if isinstance(column.type, DateTime):
                 assert isinstance(schema_type, DateTime) and schema_type.timezone == column.type.timezone
+
+
+def test_a_run_leaves_scrapy_to_its_crawl_process_and_loads_the_report_while_that_starts() -> None:
+    """The runner's process never crawls: Scrapy, Twisted and the spider are imported by the crawl
+    process alone (a second of every run's start-up on a two-core machine), and what only the end of
+    the run needs is imported while the crawl process starts (monitor.runner.AFTER_THE_CRAWL)."""
+    probe = "import json, sys; import monitor.runner; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    assert "crawler.process" in loaded  # the probe really imported the runner
+    crawl_only = {"scrapy", "twisted", "crawler.spiders.policy", "jinja2", "apprise", "notifier.outbox"}
+    assert loaded.isdisjoint(crawl_only), sorted(loaded & crawl_only)
+    from monitor.runner import AFTER_THE_CRAWL
+
+    assert {"monitor.report", "notifier.outbox"} <= set(AFTER_THE_CRAWL)

@@ -14,15 +14,17 @@ from typing import Any
 import lxml.html
 import pytest
 from scrapy.http import HtmlResponse, Request
+from sqlalchemy import select
 
+from crawler.pipelines import read_for_store
 from crawler.spiders.policy import PolicySpider
 from monitor.config import Settings, SourceConfig
 from monitor.contracts import ListedLink, PageItem
 from monitor.demo.site import DemoSite
 from monitor.ingest import Ingestor
-from monitor.ingest.reading import read_page
 from monitor.store.db import Database
-from monitor.store.models import Run
+from monitor.store.models import Run, Version
+from monitor.store.packing import pack_body
 
 BASE = "http://127.0.0.1:9"
 PATH = "/dongcheng/202504/t20250401_7.html"
@@ -61,9 +63,12 @@ def test_a_page_is_parsed_once_by_the_spider_at_most_and_once_by_the_store(
         item = out
     assert isinstance(item, PageItem) and item.listed == listed
     parses.clear()
-    reading = read_page(item, SOURCE, listed.fields)
+    sent, reading = read_for_store(item, SOURCE, listed.fields)  # the pipeline's reader thread
     assert len(parses) == 1, parses  # before, each check and the extraction parsed the page again
-    item, reading = pickle.loads(pickle.dumps((item, reading)))  # as they reach the store process
+    # The store gets the body compressed (as its version keeps it), not the body itself.
+    assert sent.body == b"" and sent.body_z and item.body
+    assert len(pickle.dumps(sent)) < len(pickle.dumps(item)) - len(item.body) // 2
+    sent, reading = pickle.loads(pickle.dumps((sent, reading)))  # as they reach the store process
     with db.session() as session:
         run = Run(started_at=datetime.now(UTC), stats={})
         session.add(run)
@@ -71,8 +76,10 @@ def test_a_page_is_parsed_once_by_the_spider_at_most_and_once_by_the_store(
         run_id = run.id
     parses.clear()
     ingestor = Ingestor(db, run_id=run_id, source=SOURCE, settings=Settings(), today=date(2026, 11, 27))
-    assert ingestor.ingest_page(item, reading) == "new"
+    assert ingestor.ingest_page(sent, reading) == "new"
     assert parses == []
+    with db.session() as session:
+        assert session.scalars(select(Version.raw_html_z)).one() == pack_body(item.body)
     # Without a reading (a caller of the unit of work alone) the page is read there, with one parse.
     again = pickle.loads(pickle.dumps(item))
     again.url = again.url.replace("_7.html", "_77.html")

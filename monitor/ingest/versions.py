@@ -25,6 +25,7 @@ from monitor.normalise import Document, document_from_json, document_to_json
 from monitor.replaced import replaced_for_alert
 from monitor.status import latest_version
 from monitor.store.models import Policy, Source, Version
+from monitor.store.packing import pack_body
 from monitor.suspect import suspect_change
 from monitor.vocab import EventType
 
@@ -215,7 +216,7 @@ def new_version(
         encoding=item.encoding,
         etag=item.etag,
         last_modified=item.last_modified,
-        raw_html_z=Version.compress(item.body or item.text.encode("utf-8")),
+        raw_html_z=item.body_z or pack_body(item.body or item.text.encode("utf-8")),
         derived_by=derivation.DERIVATION_VERSION,
         inputs=parsed.inputs.to_json(),
     )

@@ -227,10 +227,6 @@ class Version(Base):
     def raw_html(self) -> bytes:
         return zlib.decompress(self.raw_html_z)
 
-    @staticmethod
-    def compress(body: bytes) -> bytes:
-        return zlib.compress(body, 6)
-
 
 class Run(Base):
     __tablename__ = "runs"

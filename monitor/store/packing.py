@@ -24,6 +24,11 @@ from sqlalchemy.sql.functions import FunctionElement
 _LEVEL = 9  # a page's text is a few KB: level 9 costs ~0.1 ms more than 6 and saves a little
 
 
+def pack_body(body: bytes) -> bytes:
+    """A fetched page's response body as its version keeps it (`Version.raw_html_z`)."""
+    return zlib.compress(body, 6)
+
+
 def pack_text(text: str) -> bytes:
     return zlib.compress(text.encode("utf-8"), _LEVEL)
 

@@ -59,6 +59,11 @@ class PageItem:
     # process has done that already; `body` is then left empty (crawler/pipelines.py).
     body_z: bytes = b""
 
+    @property
+    def raw_body(self) -> bytes:
+        """The response as fetched (its text encoded when only the text was given, as in tests)."""
+        return self.body or self.text.encode("utf-8")
+
     def __repr__(self) -> str:
         # Scrapy logs items on errors; a whole page body in a log line helps nobody.
         return f"PageItem({self.source!r}, {self.url!r}, status={self.status}, {len(self.body)} bytes)"

@@ -216,7 +216,7 @@ def new_version(
         encoding=item.encoding,
         etag=item.etag,
         last_modified=item.last_modified,
-        raw_html_z=item.body_z or pack_body(item.body or item.text.encode("utf-8")),
+        raw_html_z=item.body_z or pack_body(item.raw_body),
         derived_by=derivation.DERIVATION_VERSION,
         inputs=parsed.inputs.to_json(),
     )

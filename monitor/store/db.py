@@ -66,6 +66,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _own_transactions(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy's recipe for SAVEPOINT on pysqlite: no implicit BEGIN/COMMIT by the driver.
     dbapi_connection.isolation_level = None
+
+
+def _writer_cache(dbapi_connection: Any, _record: Any) -> None:
     # SQLite's default page cache is 2 MB: past ~10,000 policies the indexes a stored page looks up
     # no longer fit and every lookup reads from the file (issue #16). The crawl's writer gets 64 MB,
     # allocated as used (with 16 MB a re-check's updates of 30,000 policies cost twice the CPU).
@@ -120,13 +123,15 @@ def head_revision() -> str | None:
 class Database:
     def __init__(self, url: str, *, savepoints: bool = False) -> None:
         """`savepoints`: this engine's transactions may hold savepoints (monitor.ingest.batch). On
-        SQLite the driver's own transaction handling breaks them: the engine then issues BEGIN itself."""
+        SQLite the driver's own transaction handling breaks them: the engine then issues BEGIN itself. Such
+        an engine is the crawl's writer, which on SQLite also gets a larger page cache."""
         self.url = url
         self.savepoints = savepoints
         self.engine = make_engine(url)
         self._sessions: sessionmaker[Session] | None = None
         if savepoints and self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _own_transactions)
+            event.listen(self.engine, "connect", _writer_cache)
             event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
 
     def _new_session(self) -> Session:

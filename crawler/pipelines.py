@@ -1,7 +1,9 @@
-"""Item pipeline: reads each page here, on a thread of the crawl process (monitor.ingest.reading), and
-hands it to the store process (crawler.writer), where one Ingestor per spider (source) stores it
-(crawler.storeside). A page is read while the ones before it are stored: the two halves of the work
-use both cores."""
+"""Item pipeline: hands each page to the store process (crawler.writer), where one Ingestor per spider
+(source) stores it (crawler.storeside). Reading a page (monitor.ingest.reading: parsing, extraction,
+facts) is done where there is CPU to spare: in the store process while it keeps up with the crawl,
+here on a reader thread while it is behind. Read always here, the crawl process was the slower of
+the two, its reactor waiting for the GIL behind the reader; read always there, the store process
+was. Placed by the store's backlog, the two share the work and use both cores."""
 
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class IngestPipeline:
         self.opened = False
         # One thread: pages are read in arrival order, and a large PDF never stalls the downloads.
         self.reader = ThreadPool(minthreads=1, maxthreads=1, name="policywatch-reader")
+        self.read_here_from = crawler.settings.getint("POLICYWATCH_READ_HERE_FROM")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
@@ -71,12 +74,13 @@ class IngestPipeline:
         elif isinstance(item, PageItem):
             kill_point("page-received")  # test seam, inert unless $POLICYWATCH_KILL_AT names it
             source = self.crawler.spider.source  # type: ignore[union-attr]
-            if item.text:
+            if item.text and self.store.waiting >= self.read_here_from:
                 read = deferToThreadPool(reactor, self.reader, read_for_store, item, source, self._list_fields(item))
                 sent, reading = await maybe_deferred_to_future(read)
-            else:  # a 304, a failure, a 404: nothing to parse, no thread hop
-                sent, reading = item, read_page(item, source, {})
-            await maybe_deferred_to_future(self.store.call("ingest_page", self.key, sent, reading))
+                await maybe_deferred_to_future(self.store.call("ingest_page", self.key, sent, reading, None))
+            else:  # read by the store process (a 304, a failure, a 404: nothing to parse, only triage)
+                list_fields = self._list_fields(item) if item.text else {}
+                await maybe_deferred_to_future(self.store.call("ingest_page", self.key, item, None, list_fields))
         return item
 
     def _list_fields(self, item: PageItem) -> Mapping[str, str]:

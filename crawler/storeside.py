@@ -52,8 +52,10 @@ class StoreSide:
     def record_list(self, key: int, item: ListPageItem) -> None:
         self.units[key].record_list(item)
 
-    def ingest_page(self, key: int, item: PageItem, reading: Reading) -> str:
-        return self.units[key].ingest_page(item, reading)
+    def ingest_page(self, key: int, item: PageItem, reading: Reading | None, list_fields: dict[str, str] | None) -> str:
+        """`reading`: the page read by the crawl process, else it is read here with `list_fields`
+        (what its list entry said, known to the crawl process)."""
+        return self.units[key].ingest_page(item, reading, list_fields)
 
     def hand_in(self, key: int, complete: bool, worker: str) -> dict[str, Any]:
         """A worker's share of the source's bookkeeping in a distributed run (crawler/distributed.py);

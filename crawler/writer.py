@@ -71,6 +71,11 @@ class StoreProcess:
         self._requests.put((call_id, method, args))
         return answer
 
+    @property
+    def waiting(self) -> int:
+        """Calls sent and not yet answered: how far the store process is behind."""
+        return len(self._pending)
+
     def release(self, result: Any) -> Any:
         """One user is done; the process ends with the last, after its calls. Passes `result` through."""
         self._users -= 1

@@ -16,6 +16,7 @@ from monitor.addresses import policy_page
 from monitor.config import Settings, SourceConfig
 from monitor.contracts import ListedLink, ListPageItem, PageItem
 from monitor.ingest import Ingestor
+from monitor import report
 from monitor.report import render_report
 from monitor.store.db import Database
 from monitor.store.models import Policy, Run
@@ -163,3 +164,29 @@ def test_after_a_run_only_the_pages_it_touched_are_rewritten(tmp_path: Path) -> 
     assert "(UTC+08:00)" in index and "(UTC+08:00)" in run_page and "(UTC+08:00)" in page.read_text(encoding="utf-8")
     for code in ("official_label", "inferred_clause", "default_presumed", ">ok<", ">partial<"):
         assert code not in index + run_page + page.read_text(encoding="utf-8"), code
+
+
+def test_a_large_report_is_written_by_two_processes_alike(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From SPLIT_FROM policy pages a helper process writes part of them (on the other core): the
+    same pages, byte for byte, as this process alone writes."""
+    with db.session() as s:
+        run = Run(started_at=datetime.now(UTC), stats={})
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    ing = Ingestor(db, run_id=run_id, source=SOURCE, settings=Settings(), today=date(2026, 1, 1))
+    for i in range(7):
+        url = f"http://127.0.0.1:9/a/t2025010{i}_{i}.html"
+        html = _hostile_page(f"第{i}号").replace("恶意标题", f"恶意标题{i}")
+        ing.ingest_page(PageItem("hostile", url, 200, datetime.now(UTC), body=html.encode(), text=html))
+    alone, helped = tmp_path / "alone", tmp_path / "helped"
+    render_report(db, alone, today=date(2026, 1, 1))
+    monkeypatch.setattr(report, "SPLIT_FROM", 2)
+    render_report(db, helped, today=date(2026, 1, 1))
+    pages = sorted(p.relative_to(alone) for p in (alone / "policies").rglob("*.html"))
+    assert len(pages) == 7
+    assert sorted(p.relative_to(helped) for p in (helped / "policies").rglob("*.html")) == pages
+    for page in pages:
+        assert (helped / page).read_bytes() == (alone / page).read_bytes()

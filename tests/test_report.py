@@ -12,11 +12,11 @@ import lxml.html
 import pytest
 from sqlalchemy import select
 
+from monitor import report
 from monitor.addresses import policy_page
 from monitor.config import Settings, SourceConfig
 from monitor.contracts import ListedLink, ListPageItem, PageItem
 from monitor.ingest import Ingestor
-from monitor import report
 from monitor.report import render_report
 from monitor.store.db import Database
 from monitor.store.models import Policy, Run

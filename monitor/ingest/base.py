@@ -59,6 +59,7 @@ class IngestBase:
         self.gone: set[str] = set()
         self.capped: set[str] = set()  # list pages not followed because of max_list_pages
         self.source_id: int | None = None
+        self._held_source: Source | None = None
         with self._session() as session:
             row = self._source_row(session)
             self.baselining = row.baselined_at is None
@@ -87,6 +88,9 @@ class IngestBase:
             session.flush()
         if row.region != self.source.region:  # an unchanged assignment would still cost every page a flush
             row.region = self.source.region
+        # Held: the session's identity map keeps only what something refers to, and a page's new
+        # policy refers to its source by id, so the row would be read again for every page.
+        self._held_source = row
         return row
 
     def _policy(self, session: Session, url: str) -> Policy | None:

@@ -35,8 +35,15 @@ class Batch:
             return
         if self._session is None:
             self._session = self.db.open_session()
-        with self._session.begin_nested():
-            yield self._session
+        try:
+            with self._session.begin_nested():
+                yield self._session
+        except BaseException:
+            # Rows the unit inserted past the unit of work (monitor.store.rows) are rolled back, but
+            # their objects stay in the session as if loaded: none may outlive its row (SQLite
+            # reuses the id of a rolled-back row).
+            self._session.expunge_all()
+            raise
         self._units += 1
         if self._units >= self.size:
             self.commit()

@@ -26,6 +26,7 @@ from monitor.replaced import replaced_for_alert
 from monitor.status import latest_version
 from monitor.store.models import Policy, Source, Version
 from monitor.store.packing import pack_body
+from monitor.store.rows import insert_new
 from monitor.suspect import suspect_change
 from monitor.vocab import EventType
 
@@ -69,15 +70,14 @@ def store(unit: IngestBase, session: Session, item: PageItem, parsed: ParsedPage
 
 def _new_policy(unit: IngestBase, session: Session, source_row: Source, item: PageItem) -> Policy:
     now = unit.now()
-    policy = Policy(
-        source=source_row,
+    policy = Policy(  # inserted with its first version (_record_version)
+        source_id=source_row.id,
         url=item.url,
         first_seen=now,
         last_seen=now,
         baseline=unit.baselining,
         first_run_id=unit.run_id,
     )
-    session.add(policy)
     return policy
 
 
@@ -110,7 +110,6 @@ def _record_version(
     difference that may be the code's alone is a quiet correction instead."""
     doc, lc = parsed.document, parsed.lifecycle
     version = new_version(policy, previous, item, parsed, unit.run_id)
-    session.add(version)
     unit._apply_lifecycle(policy, doc, lc)
     quiet = unit._quiet(policy) or code_only is not None
     if quiet:
@@ -118,7 +117,12 @@ def _record_version(
         # repeal links) writes again only if a link changed it. Announced policies keep the order
         # status-after-events, so a transition the new version makes is compared with the old status.
         unit._refresh(session, policy, lc, quiet=True)
-    session.flush()
+    if policy.id is None:  # a new policy: its row first
+        insert_new(session, policy)
+    else:
+        session.expire(policy, ["versions"])  # as loaded before this version, if it was
+    version.policy_id = policy.id
+    insert_new(session, version)
     if code_only is not None:
         record_correction(session, policy, version, code_only, run_id=unit.run_id, now=unit.now())
     elif not quiet and previous is None:
@@ -201,8 +205,7 @@ def new_version(
 ) -> Version:
     """The version row of a fetch: derived data stamped with the derivation that produced it, and
     the raw inputs (body, list fields, attachments' text) it can be derived from again."""
-    return Version(
-        policy=policy,
+    return Version(  # its policy_id is set when it is inserted (a new policy has no id yet)
         seq=(previous.seq + 1) if previous else 1,
         run_id=run_id,
         fetched_at=item.fetched_at,

@@ -1,0 +1,66 @@
+"""Several pages in one transaction (monitor.ingest.batch), each in a savepoint: a page that fails is
+rolled back alone — its rows, those written past the unit of work (monitor.store.rows) included, and
+their objects in the session — and the pages before and after it are stored. On SQLite the next row
+takes the id of the rolled-back one: no object of the failed page may stand in for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+import monitor.ingest.versions as versions
+from monitor.config import Settings, SourceConfig
+from monitor.contracts import PageItem
+from monitor.ingest import Ingestor
+from monitor.ingest.batch import Batch
+from monitor.store.db import Database
+from monitor.store.models import Policy, Run, Version
+
+SOURCE = SourceConfig(name="batch", start_urls=("http://127.0.0.1:9/list/",), allow_private=True)
+
+
+def _page(n: int) -> PageItem:
+    html = (
+        f'<html><head><meta name="ArticleTitle" content="某区关于第{n}项措施的通知"></head><body>'
+        f'<div class="TRS_Editor"><p>第一条 第{n}项措施给予最高{n}00万元支持。</p>'
+        "<p>第二条 本措施自2025年1月1日起施行。</p></div></body></html>"
+    )
+    return PageItem(SOURCE.name, f"http://127.0.0.1:9/a/t20250101_{n}.html", 200, datetime.now(UTC), text=html)
+
+
+def test_a_failing_page_is_rolled_back_alone(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = Database(db_url, savepoints=True)
+    db.upgrade()
+    with db.session() as s:
+        run = Run(started_at=datetime.now(UTC), stats={})
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    batch = Batch(db, size=10)
+    ingestor = Ingestor(db, run_id=run_id, source=SOURCE, settings=Settings(), today=date(2026, 1, 1), batch=batch)
+    real = versions.link_repeals
+    kept: list[Policy] = []  # as a logged traceback would: the failed page's objects outlive the failure
+
+    def fails_for_page_2(unit: Any, session: Any, policy: Policy, *args: Any, **kwargs: Any) -> None:
+        if "第2项" in policy.title:  # after its policy and version rows are written
+            kept.append(policy)
+            raise RuntimeError("page 2 breaks")
+        real(unit, session, policy, *args, **kwargs)
+
+    monkeypatch.setattr(versions, "link_repeals", fails_for_page_2)
+    assert ingestor.ingest_page(_page(1)) == "new"
+    with pytest.raises(RuntimeError, match="page 2 breaks"):
+        ingestor.ingest_page(_page(2))
+    assert ingestor.ingest_page(_page(3)) == "new"  # may take page 2's rolled-back ids
+    changed = _page(3)
+    changed.text = changed.text.replace("300万元", "350万元")
+    assert ingestor.ingest_page(changed) == "changed"  # page 3's policy, found by its id
+    batch.commit()
+    with db.session() as s:
+        stored = {p.title: sorted(v.seq for v in p.versions) for p in s.scalars(select(Policy))}
+        assert stored == {"某区关于第1项措施的通知": [1], "某区关于第3项措施的通知": [1, 2]}
+        assert s.scalar(select(Version).where(Version.text.contains("350万元"))) is not None
+    db.dispose()

@@ -1,9 +1,6 @@
-"""Item pipeline: hands each page to the store process (crawler.writer), where one Ingestor per spider
-(source) stores it (crawler.storeside). Reading a page (monitor.ingest.reading: parsing, extraction,
-facts) is done where there is CPU to spare: in the store process while it keeps up with the crawl,
-here on a reader thread while it is behind. Read always here, the crawl process was the slower of
-the two, its reactor waiting for the GIL behind the reader; read always there, the store process
-was. Placed by the store's backlog, the two share the work and use both cores."""
+"""Item pipeline: hands each fetched page to the reader process, which reads it (monitor.ingest.reading:
+parsing, extraction, facts) and passes it on to the store process, where one Ingestor per spider
+(source) stores it (crawler.writer, crawler.storeside). The crawl process only fetches."""
 
 from __future__ import annotations
 
@@ -13,9 +10,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor
-from twisted.internet.threads import deferToThread, deferToThreadPool
-from twisted.python.threadpool import ThreadPool
+from twisted.internet.threads import deferToThread
 
 from crawler.context import crawl_context
 from crawler.writer import StoreProcess
@@ -46,9 +41,6 @@ class IngestPipeline:
         self.store = StoreProcess.acquire()
         self.key = id(self)  # this source's Ingestor in the store process
         self.opened = False
-        # One thread: pages are read in arrival order, and a large PDF never stalls the downloads.
-        self.reader = ThreadPool(minthreads=1, maxthreads=1, name="policywatch-reader")
-        self.read_here_from = crawler.settings.getint("POLICYWATCH_READ_HERE_FROM")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
@@ -65,7 +57,6 @@ class IngestPipeline:
             return  # nothing is crawled, nothing recorded
         source = self.crawler.spider.source  # type: ignore[union-attr]
         await maybe_deferred_to_future(self.store.call("open", self.key, context, source))
-        self.reader.start()
         self.opened = True
 
     async def process_item(self, item: Any) -> Any:
@@ -74,13 +65,11 @@ class IngestPipeline:
         elif isinstance(item, PageItem):
             kill_point("page-received")  # test seam, inert unless $POLICYWATCH_KILL_AT names it
             source = self.crawler.spider.source  # type: ignore[union-attr]
-            if item.text and self.store.waiting >= self.read_here_from:
-                read = deferToThreadPool(reactor, self.reader, read_for_store, item, source, self._list_fields(item))
-                sent, reading = await maybe_deferred_to_future(read)
-                await maybe_deferred_to_future(self.store.call("ingest_page", self.key, sent, reading, None))
-            else:  # read by the store process (a 304, a failure, a 404: nothing to parse, only triage)
-                list_fields = self._list_fields(item) if item.text else {}
-                await maybe_deferred_to_future(self.store.call("ingest_page", self.key, item, None, list_fields))
+            if item.text:
+                answer = self.store.read_and_ingest(self.key, item, source, self._list_fields(item))
+            else:  # a 304, a failure, a 404: nothing to read, only to sort out (monitor.ingest.triage)
+                answer = self.store.call("ingest_page", self.key, item, None)
+            await maybe_deferred_to_future(answer)
         return item
 
     def _list_fields(self, item: PageItem) -> Mapping[str, str]:
@@ -95,7 +84,6 @@ class IngestPipeline:
         complete = self.crawler.stats.get_value("finish_reason") in (None, "finished")
         try:
             if self.opened:
-                self.reader.stop()
                 await self._finish(complete)
         finally:
             self.store.release(None)

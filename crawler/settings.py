@@ -50,9 +50,6 @@ POLICYWATCH_CONFIG = None  # policywatch.toml: settings and [database] url (defa
 POLICYWATCH_SOURCES = None  # the sources file (default ./seeds/sources.yaml, else the bundled catalogue)
 
 ITEM_PIPELINES = {"crawler.pipelines.IngestPipeline": 300}
-# The pipeline reads a page itself, instead of leaving it to the store process, while at least this
-# many pages wait to be stored (crawler/pipelines.py): the two processes share the reading by load.
-POLICYWATCH_READ_HERE_FROM = 8
 # AutoThrottle whose floor is each host's own download_delay and any Retry-After pause it asked for;
 # a bare `scrapy crawl policy -a source=NAME` is a whole run, as `policywatch run --source NAME` is
 # (off under `policywatch run`, which owns its run).

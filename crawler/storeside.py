@@ -52,10 +52,10 @@ class StoreSide:
     def record_list(self, key: int, item: ListPageItem) -> None:
         self.units[key].record_list(item)
 
-    def ingest_page(self, key: int, item: PageItem, reading: Reading | None, list_fields: dict[str, str] | None) -> str:
-        """`reading`: the page read by the crawl process, else it is read here with `list_fields`
-        (what its list entry said, known to the crawl process)."""
-        return self.units[key].ingest_page(item, reading, list_fields)
+    def ingest_page(self, key: int, item: PageItem, reading: Reading | None) -> str:
+        """`reading`: the page as the reader process read it; None when there is nothing to read (a 304,
+        a failure), then the Ingestor sorts the fetch out itself."""
+        return self.units[key].ingest_page(item, reading)
 
     def hand_in(self, key: int, complete: bool, worker: str) -> dict[str, Any]:
         """A worker's share of the source's bookkeeping in a distributed run (crawler/distributed.py);

@@ -1,13 +1,18 @@
-"""The store process: reading and storing pages (crawler.storeside) runs in a process of its own
-beside the crawl, so that the two use both cores. In one process the GIL makes them take turns, and
-storing a page costs several times the CPU of fetching it.
+"""The store process and the reader process: reading pages (monitor.ingest.reading) and storing them
+(crawler.storeside) run in processes of their own beside the crawl, so that the work uses every core.
+In one process the GIL makes them take turns: reading a page on a thread of the crawl process kept
+its reactor waiting for the GIL, and the crawl process was the slowest of the three.
+
+A page to read goes to the reader process, which passes the page and its reading on to the store
+process as the call `ingest_page`; the answer comes back from the store process like any other. The
+pipeline awaits each page's answer before the source's closing calls, so those never overtake a page.
 
 One store process per crawl process, shared by every source's spider, doing one call at a time in
 the order they were sent: run statistics and repeal links are read-modify-write across sources, and
 SQLite has one writer anyway. The crawl side sends a call and gets its answer as a Deferred; a page
 already sent is stored while the next ones download (Scrapy bounds how many wait: its scraper slot).
 
-If the store process dies (a crash, the OOM killer, a kill point) nothing more can be stored: the
+If the store or the reader process dies (a crash, the OOM killer, a kill point) nothing more can be stored: the
 crawl process says so and exits 1, as if it had died itself. What was committed stays; the next run
 fetches the rest again."""
 
@@ -45,10 +50,18 @@ class StoreProcess:
         ctx: Any = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         self._requests: Any = ctx.Queue()  # unbounded on this side (a feeder thread): sending never blocks the reactor
         self._replies: Any = ctx.Queue()
+        self._to_read: Any = ctx.Queue()
         self._process = ctx.Process(
             target=serve, args=(self._requests, self._replies, os.getpid()), name="policywatch-store", daemon=True
         )
         self._process.start()
+        self._reader = ctx.Process(
+            target=read,
+            args=(self._to_read, self._requests, self._replies, os.getpid()),
+            name="policywatch-reader",
+            daemon=True,
+        )
+        self._reader.start()
         self._pending: dict[int, Deferred[Any]] = {}
         self._ids = itertools.count()
         self._users = 0
@@ -71,17 +84,21 @@ class StoreProcess:
         self._requests.put((call_id, method, args))
         return answer
 
-    @property
-    def waiting(self) -> int:
-        """Calls sent and not yet answered: how far the store process is behind."""
-        return len(self._pending)
+    def read_and_ingest(self, key: int, item: Any, source: Any, list_fields: Any) -> Deferred[Any]:
+        """Read a fetched page in the reader process, then store it (`ingest_page` of the store process)."""
+        call_id = next(self._ids)
+        answer: Deferred[Any] = Deferred()
+        self._pending[call_id] = answer
+        self._to_read.put((call_id, key, item, source, list_fields))
+        return answer
 
     def release(self, result: Any) -> Any:
         """One user is done; the process ends with the last, after its calls. Passes `result` through."""
         self._users -= 1
         if self._users == 0:
             self._stopping = True
-            self._requests.put(None)
+            self._to_read.put(None)  # the reader passes it on to the store process after the pages before it
+            self._reader.join()
             self._process.join()
             StoreProcess._shared = None
         return result
@@ -91,14 +108,16 @@ class StoreProcess:
             try:
                 replies = [self._replies.get(timeout=POLL_SECONDS)]
             except queue.Empty:
-                if self._process.is_alive():
+                dead = next((p for p in (self._process, self._reader) if not p.is_alive()), None)
+                if dead is None:
                     continue
-                if self._stopping:
+                if self._stopping and not self._process.is_alive():
                     return
                 log.error(
-                    "the store process died (exit code %s): nothing more can be stored, the crawl stops here; "
+                    "the %s process died (exit code %s): nothing more can be stored, the crawl stops here; "
                     "what was stored so far is kept and the next run fetches the rest",
-                    self._process.exitcode,
+                    dead.name.removeprefix("policywatch-"),
+                    dead.exitcode,
                 )
                 os._exit(1)
             with suppress(queue.Empty):
@@ -115,10 +134,8 @@ class StoreProcess:
                 answer.errback(StoreFailed(result))
 
 
-def serve(requests: Any, replies: Any, crawl_pid: int) -> None:
-    """The store process: one call at a time until told to stop (None)."""
+def _helper_start(crawl_pid: int) -> None:
     from crawler.childguard import die_with_parent
-    from crawler.storeside import StoreSide
 
     die_with_parent(crawl_pid)
     # Ctrl+C and a TERM reach the whole process group: the crawl process shuts down gracefully and
@@ -126,6 +143,31 @@ def serve(requests: Any, replies: Any, crawl_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.set_wakeup_fd(-1)  # the reactor's wake-up pipe is the crawl process's, not ours
+
+
+def read(pages: Any, requests: Any, replies: Any, crawl_pid: int) -> None:
+    """The reader process: reads each page and sends it on to the store process, until told to stop
+    (None, passed on too)."""
+    from crawler.pipelines import read_for_store
+
+    _helper_start(crawl_pid)
+    while (page := pages.get()) is not None:
+        call_id, key, item, source, list_fields = page
+        try:
+            sent, reading = read_for_store(item, source, list_fields)
+        except Exception as exc:  # read_page answers for the page's own faults; this is a bug
+            log.error("reader: %s failed: %s\n%s", item.url, exc, traceback.format_exc())
+            replies.put((call_id, False, f"{type(exc).__name__}: {exc}"))
+            continue
+        requests.put((call_id, "ingest_page", (key, sent, reading)))
+    requests.put(None)
+
+
+def serve(requests: Any, replies: Any, crawl_pid: int) -> None:
+    """The store process: one call at a time until told to stop (None)."""
+    from crawler.storeside import StoreSide
+
+    _helper_start(crawl_pid)
     side = StoreSide()
     while True:
         try:

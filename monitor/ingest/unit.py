@@ -54,16 +54,12 @@ class Ingestor(IngestBase):
                 if link.fields:
                     policy.list_fields = dict(link.fields)
 
-    def ingest_page(
-        self, item: PageItem, reading: Reading | None = None, list_fields: Mapping[str, str] | None = None
-    ) -> str:
+    def ingest_page(self, item: PageItem, reading: Reading | None = None) -> str:
         """Returns what happened: new, changed, unchanged, held, mirrored, failed or gone. `reading`:
-        the page read already (monitor.ingest.reading, by the crawl process), else it is read here,
-        with `list_fields` when the caller knows what its list entry said (else they are looked up)."""
+        the page read already (monitor.ingest.reading, in the crawl process), else it is read here."""
         self.stats.fetched += 1
         if reading is None:
-            fields = self._list_fields(item) if list_fields is None else list_fields
-            reading = read_page(item, self.source, fields)
+            reading = read_page(item, self.source, self._list_fields(item))
         verdict = reading.verdict
         self.stats.read += verdict.read
         self.stats.empty += verdict.empty + reading.empty

@@ -7,13 +7,13 @@ A page to read goes to the reader process, which passes the page and its reading
 process as the call `ingest_page`; the answer comes back from the store process like any other. The
 pipeline awaits each page's answer before the source's closing calls, so those never overtake a page.
 
-One store process per crawl process, shared by every source's spider, doing one call at a time in
-the order they were sent: run statistics and repeal links are read-modify-write across sources, and
-SQLite has one writer anyway. The crawl side sends a call and gets its answer as a Deferred; a page
+One store process (and one reader) per crawl process, shared by every source's spider, the store
+doing one call at a time in the order they arrive: run statistics and repeal links are
+read-modify-write across sources, and SQLite has one writer anyway. The crawl side sends a call and gets its answer as a Deferred; a page
 already sent is stored while the next ones download (Scrapy bounds how many wait: its scraper slot).
 
-If the store or the reader process dies (a crash, the OOM killer, a kill point) nothing more can be stored: the
-crawl process says so and exits 1, as if it had died itself. What was committed stays; the next run
+If the store or the reader process dies (a crash, the OOM killer, a kill point) nothing more can be
+stored: the crawl process says so and exits 1, as if it had died itself. What was committed stays; the next run
 fetches the rest again."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from twisted.internet.defer import Deferred
 
 log = logging.getLogger("policywatch.crawl")
 
-POLL_SECONDS = 0.5  # how soon a dead store process is noticed
+POLL_SECONDS = 0.5  # how soon a dead store or reader process is noticed
 
 
 class StoreFailed(Exception):
@@ -45,8 +45,8 @@ class StoreProcess:
     _shared: ClassVar[StoreProcess | None] = None
 
     def __init__(self) -> None:
-        # fork: the child starts at once with what this process imported and its logging set up.
-        # It runs only serve(): no reactor, no database connection of this process is ever used there.
+        # fork: the children start at once with what this process imported and its logging set up.
+        # They run only serve() and read(): no reactor, no database connection of this process.
         ctx: Any = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         self._requests: Any = ctx.Queue()  # unbounded on this side (a feeder thread): sending never blocks the reactor
         self._replies: Any = ctx.Queue()

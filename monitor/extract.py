@@ -330,16 +330,20 @@ CHALLENGE_MARKERS = re.compile(
 )
 
 
-def detect_block_page(html: str, status: int, root: lxml.html.HtmlElement | None = None) -> str | None:
-    """Why this response is an anti-bot challenge, WAF block, login wall or empty shell — or None."""
+def detect_block_page(
+    html: str, status: int, root: lxml.html.HtmlElement | None = None, visible: str | None = None
+) -> str | None:
+    """Why this response is an anti-bot challenge, WAF block, login wall or empty shell — or None.
+    `root` and `visible` (the text of its body): the page's tree and text, when the caller has them."""
     if status in (403, 412, 429, 503):
         return f"HTTP {status} (anti-bot or throttling)"
     try:
         root = parse_html(html, root)
     except ExtractError as exc:
         return str(exc)
-    body = root.find("body")
-    visible = element_text(body) if body is not None else ""
+    if visible is None:
+        body = root.find("body")
+        visible = element_text(body) if body is not None else ""
     scripts = "".join(s.text or "" for s in root.iter("script"))
     if CHALLENGE_MARKERS.search(visible[:2000]) and len(visible) < 1500:
         return "challenge/WAF/login page"

@@ -44,10 +44,10 @@ def triage(item: PageItem, tree: HtmlElement | None = None) -> Triage:
         return Triage(Fetch.FAILED, item.error or f"HTTP {item.status}")
     if "html" not in item.content_type.lower() and item.content_type and not item.text:
         return Triage(Fetch.FAILED, f"unsupported content type {item.content_type}")
-    blocked = detect_block_page(item.text, item.status, tree)
+    visible = page_text(item.text, tree)  # walked once for both checks (~0.1 ms a page each)
+    blocked = detect_block_page(item.text, item.status, tree, visible)
     if blocked:
         return Triage(Fetch.FAILED, blocked, read=True, empty=True)
-    visible = page_text(item.text, tree)
     gone = not_found_page(visible)
     if gone:
         return Triage(Fetch.GONE, gone, read=True)

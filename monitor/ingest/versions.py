@@ -44,7 +44,7 @@ def store(unit: IngestBase, session: Session, item: PageItem, parsed: ParsedPage
         as_mirror = mirror(unit, session, source_row, item.url, doc, lc, unit.now())
         if as_mirror is not None:
             return as_mirror
-        policy = _new_policy(unit, session, source_row, item)
+        policy = _new_policy(unit, source_row, item)
         previous = None
     else:
         previous = latest_version(session, policy)
@@ -68,7 +68,7 @@ def store(unit: IngestBase, session: Session, item: PageItem, parsed: ParsedPage
     return "new" if previous is None else "changed"
 
 
-def _new_policy(unit: IngestBase, session: Session, source_row: Source, item: PageItem) -> Policy:
+def _new_policy(unit: IngestBase, source_row: Source, item: PageItem) -> Policy:
     now = unit.now()
     policy = Policy(  # inserted with its first version (_record_version)
         source_id=source_row.id,
@@ -109,7 +109,7 @@ def _record_version(
     """Store the new version, then its events: new_policy, or what changed since `previous`; a
     difference that may be the code's alone is a quiet correction instead."""
     doc, lc = parsed.document, parsed.lifecycle
-    version = new_version(policy, previous, item, parsed, unit.run_id)
+    version = new_version(previous, item, parsed, unit.run_id)
     unit._apply_lifecycle(policy, doc, lc)
     quiet = unit._quiet(policy) or code_only is not None
     if quiet:
@@ -200,9 +200,7 @@ def held(unit: IngestBase, policy: Policy, previous: Version, doc: Document, lc:
     return True
 
 
-def new_version(
-    policy: Policy, previous: Version | None, item: PageItem, parsed: ParsedPage, run_id: int | None
-) -> Version:
+def new_version(previous: Version | None, item: PageItem, parsed: ParsedPage, run_id: int | None) -> Version:
     """The version row of a fetch: derived data stamped with the derivation that produced it, and
     the raw inputs (body, list fields, attachments' text) it can be derived from again."""
     return Version(  # its policy_id is set when it is inserted (a new policy has no id yet)

@@ -33,13 +33,18 @@ def _hostile_page(extra: str) -> str:
     )
 
 
-def _ingest(db: Database, html: str) -> None:
+def _ingestor(db: Database) -> Ingestor:
+    """The unit of work of a new run."""
     with db.session() as s:
         run = Run(started_at=datetime.now(UTC), stats={})
         s.add(run)
         s.flush()
         run_id = run.id
-    ing = Ingestor(db, run_id=run_id, source=SOURCE, settings=Settings(), today=date(2026, 1, 1))
+    return Ingestor(db, run_id=run_id, source=SOURCE, settings=Settings(), today=date(2026, 1, 1))
+
+
+def _ingest(db: Database, html: str) -> None:
+    ing = _ingestor(db)
     url = "http://127.0.0.1:9/a/t20250101_1.html"
     ing.record_list(ListPageItem("hostile", SOURCE.start_urls[0], 200, [ListedLink(url)]))
     ing.ingest_page(
@@ -171,12 +176,7 @@ def test_a_large_report_is_written_by_two_processes_alike(
 ) -> None:
     """From SPLIT_FROM policy pages a helper process writes part of them (on the other core): the
     same pages, byte for byte, as this process alone writes."""
-    with db.session() as s:
-        run = Run(started_at=datetime.now(UTC), stats={})
-        s.add(run)
-        s.flush()
-        run_id = run.id
-    ing = Ingestor(db, run_id=run_id, source=SOURCE, settings=Settings(), today=date(2026, 1, 1))
+    ing = _ingestor(db)
     for i in range(7):
         url = f"http://127.0.0.1:9/a/t2025010{i}_{i}.html"
         html = _hostile_page(f"第{i}号").replace("恶意标题", f"恶意标题{i}")

@@ -108,11 +108,14 @@ class StoreProcess:
             try:
                 replies = [self._replies.get(timeout=POLL_SECONDS)]
             except queue.Empty:
-                dead = next((p for p in (self._process, self._reader) if not p.is_alive()), None)
+                # Told to stop, the reader ends first (exit code 0) while the store still commits:
+                # only a process that failed is a death; the store's clean exit ends this thread.
+                stopped = (p for p in (self._process, self._reader) if not p.is_alive())
+                dead = next((p for p in stopped if not (self._stopping and p.exitcode == 0)), None)
                 if dead is None:
+                    if self._stopping and not self._process.is_alive():
+                        return
                     continue
-                if self._stopping and not self._process.is_alive():
-                    return
                 log.error(
                     "the %s process died (exit code %s): nothing more can be stored, the crawl stops here; "
                     "what was stored so far is kept and the next run fetches the rest",

@@ -9,12 +9,13 @@ pipeline awaits each page's answer before the source's closing calls, so those n
 
 One store process (and one reader) per crawl process, shared by every source's spider, the store
 doing one call at a time in the order they arrive: run statistics and repeal links are
-read-modify-write across sources, and SQLite has one writer anyway. The crawl side sends a call and gets its answer as a Deferred; a page
-already sent is stored while the next ones download (Scrapy bounds how many wait: its scraper slot).
+read-modify-write across sources, and SQLite has one writer anyway. The crawl side sends a call and
+gets its answer as a Deferred; a page already sent is stored while the next ones download (Scrapy
+bounds how many wait: its scraper slot).
 
 If the store or the reader process dies (a crash, the OOM killer, a kill point) nothing more can be
-stored: the crawl process says so and exits 1, as if it had died itself. What was committed stays; the next run
-fetches the rest again."""
+stored: the crawl process says so and exits 1, as if it had died itself. What was committed stays;
+the next run fetches the rest again."""
 
 from __future__ import annotations
 
@@ -78,19 +79,22 @@ class StoreProcess:
 
     def call(self, method: str, *args: Any) -> Deferred[Any]:
         """`method` of the store process's StoreSide, called with `args` (pickled). On the reactor thread."""
-        call_id = next(self._ids)
-        answer: Deferred[Any] = Deferred()
-        self._pending[call_id] = answer
+        call_id, answer = self._awaited()
         self._requests.put((call_id, method, args))
         return answer
 
     def read_and_ingest(self, key: int, item: Any, source: Any, list_fields: Any) -> Deferred[Any]:
         """Read a fetched page in the reader process, then store it (`ingest_page` of the store process)."""
+        call_id, answer = self._awaited()
+        self._to_read.put((call_id, key, item, source, list_fields))
+        return answer
+
+    def _awaited(self) -> tuple[int, Deferred[Any]]:
+        """A new call's id and the Deferred its answer (from the store process) will settle."""
         call_id = next(self._ids)
         answer: Deferred[Any] = Deferred()
         self._pending[call_id] = answer
-        self._to_read.put((call_id, key, item, source, list_fields))
-        return answer
+        return call_id, answer
 
     def release(self, result: Any) -> Any:
         """One user is done; the process ends with the last, after its calls. Passes `result` through."""

@@ -6,6 +6,7 @@ later changes to it are flushed as usual."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, insert, inspect
@@ -40,11 +41,7 @@ def insert_new(session: Session, obj: Base) -> None:
     session.add(obj)
 
 
-_INSERTS: dict[str, Any] = {}
-
-
+@cache
 def _insert(table: Table) -> Any:
-    statement = _INSERTS.get(table.name)
-    if statement is None:
-        statement = _INSERTS[table.name] = insert(table).returning(*table.primary_key.columns)
-    return statement
+    """The table's INSERT … RETURNING its key, built once per table and reused for every row."""
+    return insert(table).returning(*table.primary_key.columns)

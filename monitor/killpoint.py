@@ -6,7 +6,8 @@ first) it reaches the named point, as a power cut or the OOM killer would. Point
 * `ingest-uncommitted` — the store process (crawler/writer.py), inside a page's unit of work: version, events and outbox
   rows written (flushed) but not committed (mid-ingest);
 * `before-delivery` — the run, after every event is stored and before any alert is sent;
-* `delivery-accepted` — the run, after a channel accepted an alert and before the outbox row says so.
+* `delivery-accepted` — the run, after a channel accepted an alert and before the outbox row says so;
+* `schema-upgrade` — any process creating or upgrading the schema, after each SQL statement of the migrations.
 
 The variable is inherited by the crawl child and its store process, so one setting reaches the process
 the point is in."""

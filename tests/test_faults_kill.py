@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from monitor.config import Settings, Subscriber
 from monitor.store.db import Database
@@ -135,3 +135,18 @@ def test_a_run_killed_at_any_point_then_a_normal_run_loses_and_doubles_nothing(
     copies = sorted(robot.keys().values())
     assert copies == ([1, 2] if point.startswith("delivery-accepted") else [1, 1]), robot.keys()
     LEDGER.update({"kill points survived": 1, "planted changes alerted": 2, "alerts counted by a receiver": 2})
+
+
+def test_a_first_start_killed_mid_migration_leaves_no_half_schema(db_url: str) -> None:
+    """A first `policywatch run` killed while creating its schema (CI met it: killed 0.5 s after start)
+    leaves the database as it was, and the next start creates the whole schema."""
+    create = f"from monitor.store.db import Database; Database({db_url!r}).upgrade()"
+    env = {**os.environ, "POLICYWATCH_KILL_AT": "schema-upgrade#12"}  # a dozen statements into migration 0001
+    killed = subprocess.run([sys.executable, "-c", create], env=env, capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    db = Database(db_url)
+    assert inspect(db.engine).get_table_names() == []
+    db.upgrade()
+    assert db.at_head()
+    assert {"runs", "policies", "versions", "alembic_version"} <= set(inspect(db.engine).get_table_names())
+    db.dispose()

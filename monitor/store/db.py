@@ -77,6 +77,14 @@ def _writer_cache(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA cache_size=-65536")
 
 
+def _begin_explicitly(engine: Engine, begin: str) -> Engine:
+    """SQLAlchemy's recipe for real transactions on pysqlite: the driver neither begins nor commits by
+    itself, the engine issues `begin`. Without it SAVEPOINTs break and DDL runs outside any transaction."""
+    event.listen(engine, "connect", _own_transactions)
+    event.listen(engine, "begin", lambda connection: connection.exec_driver_sql(begin))
+    return engine
+
+
 def _json_utf8(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -130,9 +138,8 @@ class Database:
         self.engine = make_engine(url)
         self._sessions: sessionmaker[Session] | None = None
         if savepoints and self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _own_transactions)
+            _begin_explicitly(self.engine, "BEGIN")
             event.listen(self.engine, "connect", _writer_cache)
-            event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
 
     def _new_session(self) -> Session:
         if self._sessions is None:  # the ORM loads on first use: `policywatch status` never needs it
@@ -154,10 +161,24 @@ class Database:
             return
         from alembic import command
 
+        from monitor.killpoint import kill_point
+
         cfg = alembic_config(self.url)
-        with self.engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+        # All migrations in one transaction, so a process killed halfway leaves the schema as it was
+        # (pysqlite left CREATE TABLE outside any transaction: the next start found half a schema and
+        # "table runs already exists"). On SQLite the write lock is taken at BEGIN: a second process
+        # upgrading at the same time waits for it (busy_timeout), then finds the schema at head.
+        engine = self.engine
+        if engine.dialect.name == "sqlite":
+            engine = _begin_explicitly(make_engine(self.url), "BEGIN IMMEDIATE")
+        try:
+            with engine.begin() as connection:
+                event.listen(connection, "after_cursor_execute", lambda *_: kill_point("schema-upgrade"))
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
 
     def at_head(self) -> bool:
         """Whether the database's Alembic revision is the newest migration's."""

@@ -18,7 +18,7 @@ from monitor.correct import Correction, apply_rederived, attachments_alone_diffe
 from monitor.derive import ParsedPage, fact_changes
 from monitor.diff import diff_documents
 from monitor.ingest.base import IngestBase
-from monitor.ingest.identity import mirror, moved
+from monitor.ingest.identity import look_up, mirror, moved
 from monitor.ingest.repeals import find_target, link_repeals, match_pending_links
 from monitor.lifecycle import Lifecycle, lifecycle_from_json
 from monitor.normalise import Document, document_from_json, document_to_json
@@ -36,12 +36,15 @@ log = logging.getLogger("policywatch.ingest")
 def store(unit: IngestBase, session: Session, item: PageItem, parsed: ParsedPage) -> str:
     """Returns what happened: new, changed, unchanged, held or mirrored."""
     doc, lc = parsed.document, parsed.lifecycle
-    policy = unit._policy(session, item.url)
+    known = look_up(unit, session, item.url, doc, lc)
+    policy = None if known.policy_id is None else session.get_one(Policy, known.policy_id)
     if item.moved_to:
         policy = moved(unit, session, policy, item)
+        if policy is None:  # a new page at its new address, which may be a known mirror
+            known = look_up(unit, session, item.url, doc, lc)
     if policy is None:
         source_row = unit._source_row(session)  # only a new page needs the source's row
-        as_mirror = mirror(unit, session, source_row, item.url, doc, lc, unit.now())
+        as_mirror = mirror(unit, session, source_row, item.url, doc, lc, known)
         if as_mirror is not None:
             return as_mirror
         policy = _new_policy(unit, source_row, item)

@@ -160,3 +160,50 @@ def test_the_length_filter_never_drops_a_title_that_matches(key: str, at: int, c
     low, high = length_bounds(key)
     if title_similarity(key, other):
         assert low <= len(other) <= high, (key, other)
+
+
+# Other documents sharing both ends of the new page's title key, of lengths that could match it, that
+# do not name it.
+OTHER_DOCUMENTS = [
+    "北京市海淀区关于支持人工造林绿化和水利设施建设的通知",
+    "北京市海淀区关于支持人工湖泊周边道路设施建设的意见",
+    "北京市海淀区关于支持人工影响天气作业设施建设的通知",
+    "北京市海淀区关于支持人工增雨防雹作业站点设施建设的通知",
+]
+
+
+def test_references_named_by_many_policies_do_not_hide_the_one_after_them(db: Database) -> None:
+    """Unresolved references are read one distinct document at a time (a loose index scan): several
+    documents sharing the ends of the page's title key, each named by many policies and ordered
+    before the reference that names the page, are stepped over, not read row by row — and that
+    reference is still found."""
+    new = title_keys(NEW_TITLE)
+    shortest, _ = length_bounds(new.key)
+    for title in OTHER_DOCUMENTS:  # the premise: each could match by length and comes first in the index
+        other = title_keys(title)
+        assert (other.head, other.tail) == (new.head, new.tail) and shortest <= len(other.key) <= len(new.key), title
+        assert (len(other.key), other.key) < (len(new.key), new.key) and not title_similarity(other.key, new.key)
+    library(db, policies=400, pending=0)
+    with db.session() as s:
+        namers = s.scalars(select(Policy.id).order_by(Policy.id)).all()
+        resolved_to = namers[-1]
+        for n, namer in enumerate(namers[2:]):  # rows 0 and 1 name the page (library())
+            title = OTHER_DOCUMENTS[n % len(OTHER_DOCUMENTS)]
+            done = n % 5 == 0  # some of them resolved already: out of the lookup's index
+            s.add(
+                RepealLink(
+                    repealing_policy_id=namer,
+                    target_title=title,
+                    target_policy_id=resolved_to if done else None,
+                    kind="repeal",
+                    sentence="…同时废止",
+                )
+            )
+    assert new_page_ingestor(db).ingest_page(page()) == "new"
+    with db.session() as s:
+        stored = s.scalar(select(Policy).where(Policy.url == f"{BASE}/new.html"))
+        assert stored is not None
+        linked = s.scalars(select(RepealLink).where(RepealLink.target_policy_id == stored.id)).all()
+        assert sorted(link.matched_by for link in linked) == ["doc_number", "title"]
+        waiting = s.scalars(select(RepealLink.target_title).where(RepealLink.target_policy_id.is_(None))).all()
+        assert len(waiting) == 398 - 80 and set(waiting) == set(OTHER_DOCUMENTS)

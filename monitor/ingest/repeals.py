@@ -4,9 +4,9 @@ one end of the normalised title key), never a scan of the library; rapidfuzz sco
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, String, Table, and_, bindparam, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, String, Table, and_, bindparam, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from monitor import rules
@@ -56,12 +56,36 @@ def _pending(*could_name: ColumnElement[bool]) -> Select[tuple[str, str]]:
     return select(_link.target_key, _link.target_doc_number).where(*unresolved, *could_name)
 
 
+def _pending_sharing(end: str) -> Select[tuple[str, str]]:
+    """Unresolved references of other policies whose title key shares one end (`end`: head or tail) and
+    has a length that can match: each distinct (length, key, 文号) once. A loose index scan (a recursive
+    CTE stepping from one distinct entry of the partial index to the next): a document named by
+    hundreds of policies costs one step, not hundreds of index entries — on PostgreSQL each also a
+    table row, since rows written during the crawl are not yet known to be visible to all."""
+    links = cast(Table, RepealLink.__table__)
+
+    def following(t: Any, *after: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+        unresolved = (t.c.target_policy_id.is_(None), t.c.repealing_policy_id != bindparam("me"))
+        return [t.c[f"target_{end}"] == bindparam(end), t.c.target_len <= bindparam("hi"), *unresolved, *after]
+
+    def ordered(t: Any) -> tuple[Any, ...]:
+        return t.c.target_len, t.c.target_key, t.c.target_doc_number
+
+    first = links.alias("first_")
+    start = select(*ordered(first)).where(*following(first, first.c.target_len >= bindparam("lo")))
+    seen = select(start.order_by(*ordered(first)).limit(1).subquery()).cte(f"pending_{end}", recursive=True)
+    step, row = links.alias("step_"), links.alias("row_")
+    beyond = select(step.c.id).where(*following(step, tuple_(*ordered(step)) > tuple_(*ordered(seen))))
+    nearest = beyond.order_by(*ordered(step)).limit(1).scalar_subquery()
+    seen = seen.union_all(select(*ordered(row)).join_from(seen, row, row.c.id == nearest))
+    return select(seen.c.target_key, seen.c.target_doc_number)
+
+
 # References that could name a policy: a title sharing one end of its key (and of a length that can
 # match), or its 文号. A UNION, not an OR: each part is then one range of its own index.
-_TARGET_LENGTH = _link.target_len.between(bindparam("lo"), bindparam("hi"))
 _COULD_NAME = union(
-    _pending(_link.target_head == bindparam("head"), _TARGET_LENGTH),
-    _pending(_link.target_tail == bindparam("tail"), _TARGET_LENGTH),
+    _pending_sharing("head"),
+    _pending_sharing("tail"),
     _pending(_link.target_doc_number == bindparam("number"), bindparam("number", type_=String) != ""),
 )
 

@@ -294,6 +294,16 @@ class RepealLink(Base):
             )
             for end in ("head", "tail")
         ),
+        # …and by 文号. The plain index on target_doc_number would serve, but PostgreSQL plans a crawl's
+        # first pages before the table has statistics and scanned a whole partial index above instead.
+        Index(
+            "ix_repeal_links_pending_number",
+            "target_doc_number",
+            "target_key",
+            "repealing_policy_id",
+            sqlite_where=text("target_policy_id IS NULL"),
+            postgresql_where=text("target_policy_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,7 +20,8 @@ from monitor.titlekey import best_match, length_bounds, title_keys, title_simila
 # candidates: they are built once, with parameters, and read as plain rows (Core columns, not ORM
 # entities), which costs a fraction of loading them through the ORM.
 _policy = cast(Table, Policy.__table__).c
-_link = cast(Table, RepealLink.__table__).c
+_links = cast(Table, RepealLink.__table__)
+_link = _links.c
 _BY_NUMBER = (
     select(_policy.id)
     .where(_policy.id != bindparam("me"), _policy.doc_number == bindparam("number"))
@@ -62,8 +63,6 @@ def _pending_sharing(end: str) -> Select[tuple[str, str]]:
     CTE stepping from one distinct entry of the partial index to the next): a document named by
     hundreds of policies costs one step, not hundreds of index entries — on PostgreSQL each also a
     table row, since rows written during the crawl are not yet known to be visible to all."""
-    links = cast(Table, RepealLink.__table__)
-
     def following(t: Any, *after: ColumnElement[bool]) -> list[ColumnElement[bool]]:
         unresolved = (t.c.target_policy_id.is_(None), t.c.repealing_policy_id != bindparam("me"))
         return [t.c[f"target_{end}"] == bindparam(end), t.c.target_len <= bindparam("hi"), *unresolved, *after]
@@ -71,10 +70,10 @@ def _pending_sharing(end: str) -> Select[tuple[str, str]]:
     def ordered(t: Any) -> tuple[Any, ...]:
         return t.c.target_len, t.c.target_key, t.c.target_doc_number
 
-    first = links.alias("first_")
+    first = _links.alias("first_")
     start = select(*ordered(first)).where(*following(first, first.c.target_len >= bindparam("lo")))
     seen = select(start.order_by(*ordered(first)).limit(1).subquery()).cte(f"pending_{end}", recursive=True)
-    step, row = links.alias("step_"), links.alias("row_")
+    step, row = _links.alias("step_"), _links.alias("row_")
     beyond = select(step.c.id).where(*following(step, tuple_(*ordered(step)) > tuple_(*ordered(seen))))
     nearest = beyond.order_by(*ordered(step)).limit(1).scalar_subquery()
     seen = seen.union_all(select(*ordered(row)).join_from(seen, row, row.c.id == nearest))

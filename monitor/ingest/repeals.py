@@ -63,6 +63,7 @@ def _pending_sharing(end: str) -> Select[tuple[str, str]]:
     CTE stepping from one distinct entry of the partial index to the next): a document named by
     hundreds of policies costs one step, not hundreds of index entries — on PostgreSQL each also a
     table row, since rows written during the crawl are not yet known to be visible to all."""
+
     def following(t: Any, *after: ColumnElement[bool]) -> list[ColumnElement[bool]]:
         unresolved = (t.c.target_policy_id.is_(None), t.c.repealing_policy_id != bindparam("me"))
         return [t.c[f"target_{end}"] == bindparam(end), t.c.target_len <= bindparam("hi"), *unresolved, *after]

@@ -294,8 +294,10 @@ class RepealLink(Base):
             )
             for end in ("head", "tail")
         ),
-        # …and by 文号. The plain index on target_doc_number would serve, but PostgreSQL plans a crawl's
-        # first pages before the table has statistics and scanned a whole partial index above instead.
+        # …and by 文号 (with the key: the references a new policy resolves are read by both). Only
+        # unresolved references are ever looked up by 文号. A plain index on target_doc_number was
+        # there before; PostgreSQL, planning a crawl's first pages without statistics, preferred
+        # scanning a whole partial index above.
         Index(
             "ix_repeal_links_pending_number",
             "target_doc_number",
@@ -313,7 +315,7 @@ class RepealLink(Base):
     target_head: Mapped[str] = mapped_column(String(16), default="")
     target_tail: Mapped[str] = mapped_column(String(16), default="")
     target_len: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of target_key
-    target_doc_number: Mapped[str] = mapped_column(String(120), default="", index=True)
+    target_doc_number: Mapped[str] = mapped_column(String(120), default="")
     kind: Mapped[str] = mapped_column(String(20), default="repeal")
     sentence: Mapped[str] = mapped_column(Text, default="")
     target_policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"), index=True)

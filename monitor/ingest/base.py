@@ -28,7 +28,8 @@ log = logging.getLogger("policywatch.ingest")
 _policies = cast(Table, Policy.__table__).c
 # Every fetched page looks its policy up: a statement built once and read as an id (an ORM query
 # built per call cost ~0.7 ms a page, more than the lookup), the policy loaded only when there is one.
-_POLICY_AT = select(_policies.id).where(_policies.source_id == bindparam("source"), _policies.url == bindparam("url"))
+AT_ADDRESS = (_policies.source_id == bindparam("source"), _policies.url == bindparam("url"))  # :source's policy at :url
+_POLICY_AT = select(_policies.id).where(*AT_ADDRESS)
 
 
 class IngestBase:

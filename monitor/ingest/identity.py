@@ -12,7 +12,7 @@ from sqlalchemy import Table, bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from monitor.contracts import PageItem
-from monitor.ingest.base import IngestBase
+from monitor.ingest.base import AT_ADDRESS, IngestBase
 from monitor.lifecycle import Lifecycle
 from monitor.normalise import Document
 from monitor.store.models import Policy, PolicyAlias, Source
@@ -26,9 +26,7 @@ log = logging.getLogger("policywatch.ingest")
 _alias = cast(Table, PolicyAlias.__table__).c
 _policy = cast(Table, Policy.__table__).c
 _BY_ADDRESS = (
-    select(literal_column("'policy'"), _policy.id, literal_column("''")).where(
-        _policy.source_id == bindparam("source"), _policy.url == bindparam("url")
-    ),
+    select(literal_column("'policy'"), _policy.id, literal_column("''")).where(*AT_ADDRESS),
     select(literal_column("'alias'"), _alias.id, literal_column("''")).where(
         _alias.source_id == bindparam("source"), _alias.url == bindparam("url")
     ),

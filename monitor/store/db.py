@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 
+from monitor.killpoint import kill_point
 from monitor.store.packing import unpack_text
 
 if TYPE_CHECKING:
@@ -160,8 +161,6 @@ class Database:
         if self.at_head():
             return
         from alembic import command
-
-        from monitor.killpoint import kill_point
 
         cfg = alembic_config(self.url)
         # All migrations in one transaction, so a process killed halfway leaves the schema as it was

@@ -17,6 +17,8 @@ import threading
 import time
 from typing import Any
 
+from monitor.teardown import ending
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -41,3 +43,4 @@ def guarded(parent_pid: int, target: str, *args: Any) -> None:
     die_with_parent(parent_pid)
     module, name = target.split(":")
     getattr(importlib.import_module(module), name)(*args)
+    ending()  # the run waits for this process to exit

@@ -1,7 +1,7 @@
 """Runs the crawl of several sources in one Scrapy CrawlerProcess.
 
-Twisted's reactor cannot be restarted inside a process, so the runner calls `crawl_in_child`, which
-runs `crawl_sources` in a fresh (spawned) process per run. Only that process loads Scrapy, Twisted
+Twisted's reactor cannot be restarted inside a process, so the runner crawls in a fresh (spawned)
+process per run (CrawlProcess), which runs `crawl_sources`. Only that process loads Scrapy, Twisted
 and the spider: the runner's own process never needs them, and importing them there cost every run
 a second of start-up before the crawl process began importing them again."""
 
@@ -13,14 +13,26 @@ import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from multiprocessing.connection import Connection
 from queue import Empty
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.childguard import guarded
-from crawler.kinds import SourceKind
-from monitor.config import Settings, SourceConfig
+
+if TYPE_CHECKING:
+    from monitor.config import Settings, SourceConfig
 
 log = logging.getLogger("policywatch.crawl")
+
+# What every crawl imports (~1 s), imported before the run's order arrives (CrawlProcess).
+CRAWL_MODULES = (
+    "scrapy.crawler",
+    "scrapy.utils.project",
+    "scrapy.core.downloader.handlers.http11",  # loaded when the crawler is built: TLS (0.15 s)
+    "crawler.progress",
+    "crawler.spiders.policy",
+    "monitor.logjson",
+)
 
 
 def _log_crawl_failure(failure: Any, source_name: str) -> None:
@@ -75,6 +87,83 @@ def crawl_sources(
     process.start()
 
 
+class CrawlProcess:
+    """The crawl's child process, started before the run knows what to crawl: it imports Scrapy and
+    the spider (about a second) on the other core while this process opens the database and the
+    run, then `crawl` tells it what to crawl. One crawl per process (Twisted's reactor runs once)."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        # Created with the child: a queue reaches a spawned process only as an argument of its start.
+        self._progress: Any = ctx.Queue()
+        orders, self._orders = ctx.Pipe(duplex=False)
+        # The child is bound to this process's life before it imports anything heavy (crawler.childguard).
+        self._child = ctx.Process(
+            target=guarded,
+            args=(os.getpid(), "crawler.process:crawl_when_told", orders, self._progress),
+            name="policywatch-crawl",
+        )
+        self._child.start()
+        orders.close()
+        self._ordered = False
+
+    def crawl(
+        self,
+        db_url: str,
+        run_id: int,
+        sources: Sequence[SourceConfig],
+        settings: Settings,
+        today: date,
+        overrides: Mapping[str, Any] | None = None,
+        progress: Callable[[str, int, int, bool], None] | None = None,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> int:
+        """Returns the child's exit code (0 when the crawl process ended normally). `progress` is
+        called with (source, pages done, pages known, finished) while the crawl runs; `meanwhile`
+        once, as soon as the crawl is under way (this process's own preparation for after it)."""
+        from crawler.kinds import SourceKind
+
+        kind_modules = sorted({kind.__module__ for kind in SourceKind.registry.values()})
+        order = (db_url, run_id, list(sources), settings, today, dict(overrides or {}), kind_modules)
+        self._orders.send((order, progress is not None))
+        self._orders.close()
+        self._ordered = True
+        if meanwhile is not None:
+            meanwhile()
+        child = self._child
+        while True:
+            child.join(timeout=0.2)
+            while progress is not None:
+                try:
+                    progress(*self._progress.get_nowait())
+                except Empty:
+                    break
+            if child.exitcode is not None:
+                return child.exitcode
+
+    def close(self) -> None:
+        """Once the run is over, or could not start: a child never ordered to crawl is stopped (it
+        would wait for an order); one that crawled has ended already."""
+        if not self._ordered and not self._orders.closed:
+            self._orders.close()
+            self._child.terminate()
+            self._child.join()
+
+
+def crawl_when_told(orders: Connection, progress_queue: Any) -> None:
+    """The crawl process: imports what a crawl needs, then crawls what the parent orders; no order
+    (the parent closed the pipe) ends it."""
+    for module in CRAWL_MODULES:
+        importlib.import_module(module)
+    try:
+        order, with_progress = orders.recv()
+    except EOFError:
+        return
+    db_url, run_id, sources, settings, today, overrides, kind_modules = order
+    queue = progress_queue if with_progress else None
+    crawl_sources(db_url, run_id, sources, settings, today, overrides, queue, kind_modules)
+
+
 def crawl_in_child(
     db_url: str,
     run_id: int,
@@ -83,30 +172,6 @@ def crawl_in_child(
     today: date,
     overrides: Mapping[str, Any] | None = None,
     progress: Callable[[str, int, int, bool], None] | None = None,
-    meanwhile: Callable[[], object] | None = None,
 ) -> int:
-    """Returns the child's exit code (0 when the crawl process ended normally). `progress` is called
-    with (source, pages done, pages known, finished) while the crawl runs; `meanwhile` once, as soon
-    as the crawl process has started (this process's own preparation for after the crawl)."""
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue() if progress else None
-    # The child is bound to this process's life before it imports anything heavy (crawler.childguard).
-    kind_modules = sorted({kind.__module__ for kind in SourceKind.registry.values()})
-    args = (db_url, run_id, list(sources), settings, today, dict(overrides or {}), queue, kind_modules)
-    child = ctx.Process(
-        target=guarded, args=(os.getpid(), "crawler.process:crawl_sources", *args), name="policywatch-crawl"
-    )
-    child.start()
-    if meanwhile is not None:
-        meanwhile()
-    while True:
-        child.join(timeout=0.2)
-        if queue is not None and progress is not None:
-            while True:
-                try:
-                    progress(*queue.get_nowait())
-                except Empty:
-                    break
-        if child.exitcode is not None:
-            break
-    return child.exitcode if child.exitcode is not None else 1
+    """One crawl in a new crawl process (CrawlProcess.crawl): its exit code."""
+    return CrawlProcess().crawl(db_url, run_id, sources, settings, today, overrides, progress)

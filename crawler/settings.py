@@ -63,3 +63,6 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
+# Scrapy ≥ 2.19 opens a code-executing HTTP endpoint per crawl (and writes its token to a file): a
+# monitoring service has no use for it, and its imports (aiohttp) cost every run 0.2 s.
+REMOTE_CONTROL_ENABLED = False

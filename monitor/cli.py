@@ -22,6 +22,7 @@ from monitor.cli_reprocess import reprocess_command
 from monitor.cli_run import RUN_COMMANDS
 from monitor.cli_serve import serve as serve_command
 from monitor.exitcodes import EXIT_CANNOT_RUN
+from monitor.teardown import ending
 
 if TYPE_CHECKING:
     pass
@@ -144,7 +145,13 @@ cli.add_command(serve_command)
 
 
 def main() -> None:
-    cli(prog_name="policywatch")
+    code: int | str | None = 0
+    try:
+        cli(prog_name="policywatch")
+    except SystemExit as done:  # every command ends so; its frames go with the exception
+        code = done.code
+    ending()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

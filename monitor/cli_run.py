@@ -122,28 +122,35 @@ def run(
     processed and committed; alerts are retried next run); 2 could not run (bad config, database
     unreachable); 3 another run is in progress.
     """
-    from monitor.lock import LockedError
-    from monitor.runner import run_once
+    from crawler.process import CrawlProcess
 
     settings = settings_or_exit(config_file)
     sources = sources_or_exit(sources_file, only)
-    db = open_db(db_url, settings)
+    crawl_process = CrawlProcess()  # imports Scrapy on the other core while this process opens the run
     try:
-        with CrawlProgress() as bars:
-            result = run_once(
-                db,
-                sources,
-                settings,
-                report_dir=report_dir or settings.report_dir,
-                today=today.date() if today else None,
-                dry_run=dry_run,
-                progress=bars.update,
-                workers=workers,
-                redis_prefix=redis_prefix,
-            )
-    except LockedError as exc:
-        err.print(f"[yellow]not running:[/yellow] {exc}")
-        sys.exit(EXIT_LOCKED)
+        from monitor.lock import LockedError
+        from monitor.runner import run_once
+
+        db = open_db(db_url, settings)
+        try:
+            with CrawlProgress() as bars:
+                result = run_once(
+                    db,
+                    sources,
+                    settings,
+                    report_dir=report_dir or settings.report_dir,
+                    today=today.date() if today else None,
+                    dry_run=dry_run,
+                    progress=bars.update,
+                    workers=workers,
+                    redis_prefix=redis_prefix,
+                    crawl_process=crawl_process,
+                )
+        except LockedError as exc:
+            err.print(f"[yellow]not running:[/yellow] {exc}")
+            sys.exit(EXIT_LOCKED)
+    finally:
+        crawl_process.close()
     verbose = (ctx.obj or {}).get("verbose", 0)
     if summary or verbose or dry_run:
         _print_run(result, "policywatch run --dry-run" if dry_run else "policywatch run")

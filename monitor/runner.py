@@ -9,12 +9,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
 
-from crawler.process import crawl_in_child
+from crawler.process import CrawlProcess
 from monitor.config import Settings, SourceConfig
 from monitor.exitcodes import EXIT_OK, EXIT_PARTIAL
 from monitor.ingest.stats import run_troubles
@@ -32,13 +33,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("policywatch.run")
 
 # What only the end of a run needs (the report's templates, delivery and its channels, the calendar's
-# transitions) is imported while the crawl process starts, on the other core, instead of before it.
+# transitions) is imported while the crawl runs, on the other core, instead of after it; the report's
+# helper processes are made ready then too (monitor.report.warm_helpers).
 AFTER_THE_CRAWL = ("monitor.status", "notifier.outbox", "monitor.report")
 
 
-def _load_after_the_crawl() -> None:
+def _prepare_after_the_crawl(report: bool) -> None:
     for module in AFTER_THE_CRAWL:
         importlib.import_module(module)
+    if report:
+        from monitor.report import warm_helpers
+
+        warm_helpers()
 
 
 @dataclass(slots=True)
@@ -69,24 +75,31 @@ def run_once(
     progress: Callable[[str, int, int, bool], None] | None = None,
     workers: str | None = None,
     redis_prefix: str = "policywatch",
+    crawl_process: CrawlProcess | None = None,
 ) -> RunResult:
     """Raises LockedError when another run holds the database's run lock. `workers`: a Redis URL;
-    the run then coordinates `policywatch worker` processes sharing its frontier (crawler/distributed.py)."""
+    the run then coordinates `policywatch worker` processes sharing its frontier (crawler/distributed.py).
+    `crawl_process`: one started early by the caller (it imports Scrapy meanwhile), else one is started."""
     if workers:
         from crawler.distributed import distributed_overrides  # scrapy-redis: the `distributed` extra
 
         scrapy_overrides = {**(scrapy_overrides or {}), **distributed_overrides(workers, redis_prefix, seeder=True)}
     with RunLock(db):
-        return _run_locked(
-            db,
-            sources,
-            settings,
-            report_dir=report_dir,
-            today=today or today_in_shanghai(),
-            scrapy_overrides=scrapy_overrides,
-            dry_run=dry_run,
-            progress=progress,
-        )
+        crawl_process = crawl_process or CrawlProcess()
+        try:
+            return _run_locked(
+                db,
+                sources,
+                settings,
+                report_dir=report_dir,
+                today=today or today_in_shanghai(),
+                scrapy_overrides=scrapy_overrides,
+                dry_run=dry_run,
+                progress=progress,
+                crawl_process=crawl_process,
+            )
+        finally:
+            crawl_process.close()  # the run failed before its crawl: the process ends unused
 
 
 def _run_locked(
@@ -99,6 +112,7 @@ def _run_locked(
     scrapy_overrides: Mapping[str, Any] | None,
     dry_run: bool,
     progress: Callable[[str, int, int, bool], None] | None,
+    crawl_process: CrawlProcess,
 ) -> RunResult:
     run_id, sources = open_run(db, sources)
     # The crawl child logs at the level the operator chose for this process.
@@ -114,8 +128,15 @@ def _run_locked(
 
         announce(redis_url, overrides["POLICYWATCH_REDIS_PREFIX"], run_id, list(sources), settings, today)
     try:
-        exitcode = crawl_in_child(
-            db.url, run_id, sources, settings, today, overrides, progress, meanwhile=_load_after_the_crawl
+        exitcode = crawl_process.crawl(
+            db.url,
+            run_id,
+            sources,
+            settings,
+            today,
+            overrides,
+            progress,
+            meanwhile=partial(_prepare_after_the_crawl, bool(report_dir) and not dry_run),
         )
     finally:
         if redis_url:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from monitor.demo.site import DemoSite
+from monitor.demo.site import DemoServer, DemoSite
 
 PW = [sys.executable, "-m", "monitor.cli"]
 
@@ -40,6 +41,23 @@ def test_demo_then_events_json_show_exactly_the_planted_changes(tmp_path: Path) 
     assert "给予最高[-1500-]{+2000+}万元资金支持" in shown.stdout and "15002000" not in shown.stdout  # a pipe
     unknown = pw("diff", "no-such-policy", "--db", f"sqlite:///{work / 'policywatch.db'}")
     assert unknown.returncode == 2 and "no policy matches" in unknown.stderr
+
+
+def test_a_run_leaves_its_database_closed_and_opens_no_remote_control(tmp_path: Path) -> None:
+    """A run ends with its SQLite database checkpointed and closed (no write-ahead log beside it: the
+    file alone holds everything), and its crawl opens no listening endpoint: Scrapy ≥ 2.19 starts a
+    code-executing remote control per crawl unless it is turned off."""
+    sources, db = tmp_path / "sources.yaml", tmp_path / "pw.db"
+    with DemoServer() as server:
+        sources.write_text(server.site.sources_yaml(server.base_url), encoding="utf-8")
+        run = ("-v", "run", "--sources", str(sources), "--db", f"sqlite:///{db}", "--report-dir", str(tmp_path / "r"))
+        done = pw(*run)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Spider closed (finished)" in done.stderr  # the crawl's log is here: the check below can fail
+    assert "Remote control" not in done.stderr + done.stdout
+    assert db.is_file() and not Path(f"{db}-wal").exists()
+    with sqlite3.connect(db) as stored:  # the file alone holds the run
+        assert stored.execute("SELECT count(*) FROM policies").fetchone() == (20,)
 
 
 def test_extract_json_contract_on_html_gbk_and_text(tmp_path: Path) -> None:

@@ -124,10 +124,10 @@ def run(
     """
     from crawler.process import CrawlProcess
 
-    settings = settings_or_exit(config_file)
-    sources = sources_or_exit(sources_file, only)
     crawl_process = CrawlProcess()  # imports Scrapy on the other core while this process opens the run
     try:
+        settings = settings_or_exit(config_file)
+        sources = sources_or_exit(sources_file, only)
         from monitor.lock import LockedError
         from monitor.runner import run_once
 

@@ -233,7 +233,7 @@ def run_workers(
 ) -> int:
     """Join announced runs: one (the exit code of `run_worker`), or, `forever`, each in turn until
     the process is stopped (waiting `wait` seconds at a time)."""
-    from crawler.process import crawl_in_child
+    from crawler.process import CrawlOrder, CrawlProcess
 
     after, code = 0, 2
     while True:
@@ -250,7 +250,7 @@ def run_workers(
             **(scrapy_overrides or {}),
             **distributed_overrides(redis_url, prefix, seeder=False),
         }
-        code = crawl_in_child(db_url, after, run["sources"], run["settings"], run["today"], overrides)
+        code = CrawlProcess().crawl(CrawlOrder(db_url, after, run["sources"], run["settings"], run["today"], overrides))
         if not forever:
             return 0 if code == 0 else 1
         if code != 0:

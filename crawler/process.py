@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.connection import Connection
 from queue import Empty
@@ -40,16 +41,19 @@ def _log_crawl_failure(failure: Any, source_name: str) -> None:
     log.debug("[%s] %s", source_name, failure.getTraceback())
 
 
-def crawl_sources(
-    db_url: str,
-    run_id: int,
-    sources: Sequence[SourceConfig],
-    settings: Settings,
-    today: date,
-    overrides: Mapping[str, Any] | None = None,
-    progress_queue: Any = None,
-    kind_modules: Sequence[str] = (),
-) -> None:
+@dataclass(frozen=True, slots=True)
+class CrawlOrder:
+    """What one crawl process crawls, for which run: sent to it once the run is open."""
+
+    db_url: str
+    run_id: int
+    sources: Sequence[SourceConfig]
+    settings: Settings
+    today: date
+    overrides: Mapping[str, Any] = field(default_factory=dict)  # Scrapy settings over the project's
+
+
+def crawl_sources(order: CrawlOrder, progress_queue: Any = None, kind_modules: Sequence[str] = ()) -> None:
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
@@ -57,19 +61,19 @@ def crawl_sources(
     from crawler.spiders.policy import PolicySpider
     from monitor.logjson import configure_logging
 
-    for module in kind_modules:  # the source kinds the parent knows, its own included (crawler/kinds.py)
+    for module in kind_modules:
         importlib.import_module(module)
     scrapy_settings = get_project_settings()
     if scrapy_settings.get("BOT_NAME") != "policywatch":
         scrapy_settings.setmodule("crawler.settings", priority="project")
-    scrapy_settings.set("USER_AGENT", settings.user_agent, priority="cmdline")
+    scrapy_settings.set("USER_AGENT", order.settings.user_agent, priority="cmdline")
     scrapy_settings.setdict(
         {
-            "POLICYWATCH_DB_URL": db_url,
-            "POLICYWATCH_RUN_ID": run_id,
-            "POLICYWATCH_SETTINGS": settings,
-            "POLICYWATCH_TODAY": today.isoformat(),
-            **(overrides or {}),
+            "POLICYWATCH_DB_URL": order.db_url,
+            "POLICYWATCH_RUN_ID": order.run_id,
+            "POLICYWATCH_SETTINGS": order.settings,
+            "POLICYWATCH_TODAY": order.today.isoformat(),
+            **order.overrides,
         },
         priority="cmdline",
     )
@@ -78,7 +82,7 @@ def crawl_sources(
     process = CrawlerProcess(scrapy_settings)  # resets the root logger's level: configure after it
     configure_logging(scrapy_settings.get("LOG_LEVEL", "INFO"), scrapy_settings.getbool("POLICYWATCH_LOG_JSON"))
     reporters: list[CrawlProgress] = []
-    for source in sources:  # each spider loads what the store knows of its pages (crawler/known.py)
+    for source in order.sources:  # each spider loads what the store knows of its pages (crawler/known.py)
         crawler = process.create_crawler(PolicySpider)
         if progress_queue is not None:  # pages done/total, from its signals (held here: signals keep weak refs)
             reporters.append(CrawlProgress(crawler, progress_queue, source.name))
@@ -109,12 +113,7 @@ class CrawlProcess:
 
     def crawl(
         self,
-        db_url: str,
-        run_id: int,
-        sources: Sequence[SourceConfig],
-        settings: Settings,
-        today: date,
-        overrides: Mapping[str, Any] | None = None,
+        order: CrawlOrder,
         progress: Callable[[str, int, int, bool], None] | None = None,
         meanwhile: Callable[[], object] | None = None,
     ) -> int:
@@ -123,9 +122,9 @@ class CrawlProcess:
         once, as soon as the crawl is under way (this process's own preparation for after it)."""
         from crawler.kinds import SourceKind
 
+        # The source kinds this process knows, its own included (crawler/kinds.py), for the child to import.
         kind_modules = sorted({kind.__module__ for kind in SourceKind.registry.values()})
-        order = (db_url, run_id, list(sources), settings, today, dict(overrides or {}), kind_modules)
-        self._orders.send((order, progress is not None))
+        self._orders.send((order, kind_modules, progress is not None))
         self._orders.close()
         self._ordered = True
         if meanwhile is not None:
@@ -156,22 +155,7 @@ def crawl_when_told(orders: Connection, progress_queue: Any) -> None:
     for module in CRAWL_MODULES:
         importlib.import_module(module)
     try:
-        order, with_progress = orders.recv()
+        order, kind_modules, with_progress = orders.recv()
     except EOFError:
         return
-    db_url, run_id, sources, settings, today, overrides, kind_modules = order
-    queue = progress_queue if with_progress else None
-    crawl_sources(db_url, run_id, sources, settings, today, overrides, queue, kind_modules)
-
-
-def crawl_in_child(
-    db_url: str,
-    run_id: int,
-    sources: Sequence[SourceConfig],
-    settings: Settings,
-    today: date,
-    overrides: Mapping[str, Any] | None = None,
-    progress: Callable[[str, int, int, bool], None] | None = None,
-) -> int:
-    """One crawl in a new crawl process (CrawlProcess.crawl): its exit code."""
-    return CrawlProcess().crawl(db_url, run_id, sources, settings, today, overrides, progress)
+    crawl_sources(order, progress_queue if with_progress else None, kind_modules)

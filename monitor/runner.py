@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
 
-from crawler.process import CrawlProcess
+from crawler.process import CrawlOrder, CrawlProcess
 from monitor.config import Settings, SourceConfig
 from monitor.exitcodes import EXIT_OK, EXIT_PARTIAL
 from monitor.ingest.stats import run_troubles
@@ -129,12 +129,7 @@ def _run_locked(
         announce(redis_url, overrides["POLICYWATCH_REDIS_PREFIX"], run_id, list(sources), settings, today)
     try:
         exitcode = crawl_process.crawl(
-            db.url,
-            run_id,
-            sources,
-            settings,
-            today,
-            overrides,
+            CrawlOrder(db.url, run_id, sources, settings, today, overrides),
             progress,
             meanwhile=partial(_prepare_after_the_crawl, bool(report_dir) and not dry_run),
         )

@@ -134,3 +134,18 @@ def test_the_report_of_a_run_rerenders_only_what_the_run_touched(db: Database, t
     assert pages[2].is_file() and (out / f"run-{second}.html").is_file()
     render_report(db, out, today=TODAY)  # `policywatch report`: everything
     assert "untouched" not in pages[0].read_text(encoding="utf-8")
+
+
+def test_the_report_helper_is_made_ready_only_for_a_large_report(db: Database, tmp_path: Path) -> None:
+    """Starting the report's helper while the crawl runs costs a small re-check a tenth of its run: it
+    is started for a source's first crawl or a report directory without its index, not otherwise."""
+    from monitor.runner import _large_report
+
+    report = tmp_path / "report"
+    newcomer = SourceConfig(name="newcomer", start_urls=("http://127.0.0.1:9/new/",), allow_private=True)
+    _library(db)
+    assert _large_report(db, [SOURCE], report)  # no report yet: a page for every policy
+    render_report(db, report, today=TODAY)
+    assert not _large_report(db, [SOURCE], report)  # a re-check of a known library
+    assert _large_report(db, [SOURCE, newcomer], report)  # a source's first crawl
+    assert not _large_report(db, [SOURCE], None)  # no report at all

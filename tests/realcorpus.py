@@ -28,7 +28,9 @@ class Score:
         lines = [f"{'field':<12}{'right':>7}{'of':>5}{'accuracy':>10}"]
         for name in FIELDS:
             lines.append(f"{name:<12}{self.right[name]:>7}{self.total:>5}{self.right[name] / self.total:>10.1%}")
-        lines.append(f"{'exact facts':<12}{sum(self.right.values()):>7}{self.total * len(FIELDS):>5}{self.exact:>10.1%}")
+        lines.append(
+            f"{'exact facts':<12}{sum(self.right.values()):>7}{self.total * len(FIELDS):>5}{self.exact:>10.1%}"
+        )
         return "\n".join(lines)
 
 

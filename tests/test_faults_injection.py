@@ -70,7 +70,16 @@ def _markdown_bodies(robot: RobotReceiver) -> dict[str, list[str]]:
 
 
 def _assert_inert_markdown(channel: str, md: str) -> None:
-    for bad in ("**粗体**", "~~删除线~~", "](javascript", "<script", "<img", '<font color="warning"', "`代码`", "<a href"):
+    for bad in (
+        "**粗体**",
+        "~~删除线~~",
+        "](javascript",
+        "<script",
+        "<img",
+        '<font color="warning"',
+        "`代码`",
+        "<a href",
+    ):
         assert bad.lower() not in md.lower(), f"{channel}: {bad!r} survived\n{md}"
     assert not re.search(r"^#+ *标题", md, re.M), f"{channel}: a heading from page text\n{md}"
     ours = re.findall(r"<font[^>]*>", md)

@@ -299,7 +299,9 @@ def test_a_policy_mirrored_on_two_sites_is_one_policy_with_two_urls(db: Database
         "/bj/index.html": Fixture(_html("utf-8", "", '<a href="./202501/t20250101_1.html">另一政策</a>').encode()),
         "/bj/202501/t20250101_1.html": Fixture(
             _html(
-                "utf-8", '<meta name="ArticleTitle" content="另一政策">', '<div id="zoom"><p>第一条 为规范本区另一项工作,制定本政策,自发布之日起施行。</p></div>'
+                "utf-8",
+                '<meta name="ArticleTitle" content="另一政策">',
+                '<div id="zoom"><p>第一条 为规范本区另一项工作,制定本政策,自发布之日起施行。</p></div>',
             ).encode()
         ),
     }

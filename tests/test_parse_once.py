@@ -44,7 +44,9 @@ def test_a_page_is_parsed_once_by_the_spider_at_most_and_once_by_the_store(
     assert (b".pdf" in body) is links_a_file
     listed = ListedLink(BASE + PATH, "某标题", "2025-04-01")
     request = Request(BASE + PATH, cb_kwargs={"listed": listed})
-    response = HtmlResponse(BASE + PATH, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=request)
+    response = HtmlResponse(
+        BASE + PATH, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=request
+    )
     parses: list[int] = []
     real = lxml.html.document_fromstring
 

@@ -23,7 +23,9 @@ def test_progress_counts_the_pages_of_each_source(db: Database) -> None:
     pages["/zcwj/index.html"] = Fixture(list_page(paths).encode())
     updates: list[tuple[str, int, int, bool]] = []
     with FixtureServer(pages) as server:
-        sources = parse_sources(f'- name: own\n  start_urls: ["{server.base}/zcwj/index.html"]\n  allow_private: true\n')
+        sources = parse_sources(
+            f'- name: own\n  start_urls: ["{server.base}/zcwj/index.html"]\n  allow_private: true\n'
+        )
         result = run_once(
             db,
             sources,

@@ -53,7 +53,8 @@ def test_a_kind_registered_here_crawls_a_site(db: Database) -> None:
     pages["/list2.txt"] = Fixture("\n".join(paths[2:]).encode(), "text/plain")
     with FixtureServer(pages) as server:
         sources = parse_sources(
-            f'- name: own\n  kind: url_lines\n  start_urls: ["{server.base}/list.txt"]\n  allow_private: true\n', check=kind_check
+            f'- name: own\n  kind: url_lines\n  start_urls: ["{server.base}/list.txt"]\n  allow_private: true\n',
+            check=kind_check,
         )
         result = run_once(
             db, sources, Settings(), report_dir=None, today=date(2026, 11, 28), scrapy_overrides=DEMO_SCRAPY

@@ -109,7 +109,6 @@ class CrawlProcess:
         )
         self._child.start()
         orders.close()
-        self._ordered = False
 
     def crawl(
         self,
@@ -125,8 +124,7 @@ class CrawlProcess:
         # The source kinds this process knows, its own included (crawler/kinds.py), for the child to import.
         kind_modules = sorted({kind.__module__ for kind in SourceKind.registry.values()})
         self._orders.send((order, kind_modules, progress is not None))
-        self._orders.close()
-        self._ordered = True
+        self._orders.close()  # sent: the process is the crawl's (close() leaves it be)
         if meanwhile is not None:
             meanwhile()
         child = self._child
@@ -143,10 +141,11 @@ class CrawlProcess:
     def close(self) -> None:
         """Once the run is over, or could not start: a child never ordered to crawl is stopped (it
         would wait for an order); one that crawled has ended already."""
-        if not self._ordered and not self._orders.closed:
-            self._orders.close()
-            self._child.terminate()
-            self._child.join()
+        if self._orders.closed:
+            return
+        self._orders.close()
+        self._child.terminate()
+        self._child.join()
 
 
 def crawl_when_told(orders: Connection, progress_queue: Any) -> None:

@@ -38,10 +38,11 @@ log = logging.getLogger("policywatch.run")
 AFTER_THE_CRAWL = ("monitor.status", "notifier.outbox", "monitor.report")
 
 
-def _prepare_after_the_crawl(large_report: bool) -> None:
+def _prepare_after_the_crawl(db: Database, sources: Sequence[SourceConfig], report_dir: str | Path | None) -> None:
+    """While the crawl runs (after it was ordered: nothing here delays it)."""
     for module in AFTER_THE_CRAWL:
         importlib.import_module(module)
-    if large_report:
+    if _large_report(db, sources, report_dir):
         from monitor.report import warm_helpers
 
         warm_helpers()
@@ -99,7 +100,7 @@ def run_once(
                 crawl_process=crawl_process,
             )
         finally:
-            crawl_process.close()  # the run failed before its crawl: the process ends unused
+            crawl_process.close()  # unused when the run failed before its crawl: stopped
 
 
 def _run_locked(
@@ -131,7 +132,7 @@ def _run_locked(
         exitcode = crawl_process.crawl(
             CrawlOrder(db.url, run_id, sources, settings, today, overrides),
             progress,
-            meanwhile=partial(_prepare_after_the_crawl, not dry_run and _large_report(db, sources, report_dir)),
+            meanwhile=partial(_prepare_after_the_crawl, db, sources, None if dry_run else report_dir),
         )
     finally:
         if redis_url:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.display import as_written
+from monitor.display import as_written, lines_as_written
 from monitor.normalise import fold
 
 
@@ -30,6 +30,13 @@ def test_folded_text_is_shown_with_its_full_width_punctuation(source: str, shown
 @given(st.text(alphabet=st.sampled_from("补贴万元企业,;:!?()（）1234 abc"), max_size=40))
 def test_showing_never_changes_anything_but_punctuation_width(text: str) -> None:
     assert fold(as_written(text)) == fold(text)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("补贴万元企业,;:!?()（）1a "), max_size=12), max_size=6))
+def test_a_documents_lines_are_shown_each_as_on_its_own(lines: list[str]) -> None:
+    """The policy page shows its clauses in one pass (lines_as_written): a mark at a line's end or
+    start, a parenthesis left open at the end of a line, are shown as on the line alone."""
+    assert lines_as_written(lines) == [as_written(line) for line in lines]
 
 
 def test_the_policy_page_and_its_diff_show_full_width_punctuation(tmp_path: Path) -> None:

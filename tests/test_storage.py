@@ -1,8 +1,9 @@
 """A stored version is compact (issue #16: ≤ 12 KB per version) and reads back exactly: the text
 compressed on SQLite (PostgreSQL's TOAST compresses it there), the document without the clause
 texts its text already holds, lifecycle and fields compressed, SQL comparisons on the text still
-working; migrations 0014 and 0016 pack rows written before them and their downgrades restore them.
-On SQLite and PostgreSQL."""
+working; migrations 0014 and 0016 pack rows written before them and their downgrades restore them;
+values compressed with zlib (before migration 0019) read the same as zstd's, and 0019's downgrade
+writes zstd values back as zlib. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, inspect, select, text
 from monitor.normalise import document_to_json, normalise
 from monitor.store.db import Database, alembic_config
 from monitor.store.models import Policy, Source, Version
+from monitor.store.packing import ZSTD_MAGIC, pack_body, unpack
 
 BLOCKS = [
     "为加快世界领先科技园区建设,特制定本措施。",
@@ -92,7 +94,7 @@ def _version_before_0016(db: Database, text_: str, document_z: bytes) -> None:
 def _raw(db: Database) -> tuple[object, dict[str, object]]:
     with db.engine.connect() as conn:
         stored, blob = conn.execute(text("SELECT text, document_z FROM versions")).one()
-    return stored, json.loads(zlib.decompress(blob))
+    return stored, json.loads(unpack(blob))
 
 
 def test_a_version_reads_back_exactly_and_its_text_is_not_stored_twice(db: Database) -> None:
@@ -187,3 +189,44 @@ def test_migration_0017_backfills_title_lengths_and_indexes_them_with_the_ends(d
     command.downgrade(alembic_config(db_url), "0016")
     assert "ix_policies_title_tail" in {ix["name"] for ix in inspect(db.engine).get_indexes("policies")}
     db.dispose()
+
+
+PACKED = ("raw_html_z", "document_z", "lifecycle_z", "fields_z", "inputs_z")
+
+
+def _packed(db: Database) -> dict[str, bytes]:
+    with db.engine.connect() as conn:
+        row = conn.execute(text(f"SELECT text, {', '.join(PACKED)} FROM versions")).one()
+    values = dict(zip(("text", *PACKED), row, strict=True))
+    if db.engine.dialect.name != "sqlite":
+        assert isinstance(values.pop("text"), str)  # plain on PostgreSQL, compressed by TOAST
+    return {column: bytes(value) for column, value in values.items()}
+
+
+def test_zlib_values_of_older_versions_read_the_same_and_migration_0019_downgrade_writes_them(db: Database) -> None:
+    doc = normalise("测试措施", BLOCKS)
+    body = "<html><body><h1>测试措施</h1><p>最高给予3000万元资金支持。</p></body></html>".encode()
+    with db.session() as s:
+        _version(s, doc.text, document_to_json(doc))
+        version = s.scalar(select(Version))
+        assert version is not None
+        version.raw_html_z, version.inputs = pack_body(body), {"list_fields": {"发文字号": "京测发〔2025〕1号"}}
+    as_zstd = _packed(db)
+    assert all(value.startswith(ZSTD_MAGIC) for value in as_zstd.values())
+
+    command.downgrade(alembic_config(db.url), "0018")
+    as_zlib = _packed(db)
+    assert as_zlib.keys() == as_zstd.keys()
+    for column, value in as_zlib.items():
+        assert not value.startswith(ZSTD_MAGIC)
+        assert zlib.decompress(value) == unpack(as_zstd[column])  # what the code of 0018 reads
+
+    db.upgrade()  # nothing to convert: the zlib values stay, and read back exactly
+    assert _packed(db) == as_zlib
+    with db.session() as s:
+        version = s.scalar(select(Version))
+        assert version is not None
+        assert (version.text, version.document) == (doc.text, document_to_json(doc))
+        assert (version.lifecycle, version.fields, version.raw_html) == (LIFECYCLE, FIELDS, body)
+        assert version.inputs == {"list_fields": {"发文字号": "京测发〔2025〕1号"}}
+        assert s.scalar(select(func.count()).where(Version.text.contains("3000万元"))) == 1  # pw_unpack reads zlib

@@ -31,7 +31,7 @@ from monitor.normalise import document_from_json
 from monitor.store.db import Database
 from monitor.store.models import Event, Policy, PolicyAlias, RepealLink, Run, Source, Version
 from monitor.web.facts import status_how
-from monitor.web.render import CHANGE_LABELS, RUN_STATUS_LABELS, TEMPLATES, shanghai_time
+from monitor.web.render import CHANGE_LABELS, RUN_STATUS_LABELS, TEMPLATES, clause_paragraphs, shanghai_time
 
 # The report's own page layouts first, then the web app's (monitor/web/templates): the diff of two
 # versions is one template for both, and both show times and codes the same way.
@@ -40,11 +40,12 @@ _ENV = Environment(
     autoescape=select_autoescape(["html", "j2"], default=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,
 )
 _ENV.globals.update(
     EVENT_LABELS=EVENT_LABELS, CHANGE_LABELS=CHANGE_LABELS, RUN_STATUS_LABELS=RUN_STATUS_LABELS, status_how=status_how
 )
-_ENV.filters.update(sh=shanghai_time, zh=as_written)
+_ENV.filters.update(sh=shanghai_time, zh=as_written, clauses=clause_paragraphs)
 _ENV.globals["page_of"] = lambda policy: policy_page(policy.source.name, policy.url)
 
 
@@ -149,6 +150,7 @@ def render_report(
     (plus any page missing from the directory) — so a run costs what changed, not the whole library."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    pages_dir = _ReportDir(out)
     incremental = run_id is not None
     with db.session() as session:
         runs = list(session.scalars(select(Run).order_by(Run.id.desc())))
@@ -169,13 +171,13 @@ def render_report(
             }
             for run in runs
         ]
-        _write(out, "index.html", "index.html", summaries=summaries)
+        pages_dir.write("index.html", "index.html", summaries=summaries)
         for run in runs:
             if not incremental or run.id == run_id or not (out / run_page(run.id)).is_file():
                 grouped: dict[str, list[Event]] = defaultdict(list)
                 for event in run_events[run.id]:
                     grouped[event.origin.region or event.origin.name].append(event)
-                _write(out, run_page(run.id), "run.html", run=run, grouped=dict(sorted(grouped.items())))
+                pages_dir.write(run_page(run.id), "run.html", run=run, grouped=dict(sorted(grouped.items())))
         listed = list(session.execute(_LISTED.order_by(Policy.id)))
         pages = {row.id: policy_page(row.source_name, row.url) for row in listed}
         touched = None if run_id is None else touched_by_run(session, run_id)
@@ -186,9 +188,9 @@ def render_report(
         with ProcessPoolExecutor(1, mp_context=_helper_context()) if theirs else nullcontext() as helper:
             their_pages = {i: pages[i] for i in theirs}
             helped = helper.submit(render_policy_pages, db.url, out, theirs, their_pages) if helper else None
-            _render_policies(session, out, stale[: len(stale) - len(theirs)], pages)
+            _render_policies(session, pages_dir, stale[: len(stale) - len(theirs)], pages)
             listed.sort(key=lambda p: _status_rank(p, today))
-            _write(out, "status.html", "status.html", policies=listed, pages=pages, today=today)
+            pages_dir.write("status.html", "status.html", policies=listed, pages=pages, today=today)
             if helped is not None:
                 helped.result()  # its failure is the report's
     return out / "index.html"
@@ -199,18 +201,18 @@ def render_policy_pages(db_url: str, out: Path, ids: list[int], pages: dict[int,
     db = Database(db_url)
     try:
         with db.session() as session:
-            _render_policies(session, out, ids, pages)
+            _render_policies(session, _ReportDir(out), ids, pages)
     finally:
         db.dispose()
 
 
-def _render_policies(session: Session, out: Path, ids: list[int], pages: dict[int, str]) -> None:
+def _render_policies(session: Session, out: _ReportDir, ids: list[int], pages: dict[int, str]) -> None:
     # Loaded a chunk at a time, with their mirrors (every page lists them): a first crawl's report
     # holds one chunk of the library in memory, not all of it.
     for start in range(0, len(ids), CONTEXT_CHUNK):
         chunk = list(session.scalars(_WITH_MIRRORS.where(Policy.id.in_(ids[start : start + CONTEXT_CHUNK]))))
         for context in _policy_contexts(session, chunk):
-            _write(out, pages[context["policy"].id], "policy.html", **context)
+            out.write(pages[context["policy"].id], "policy.html", **context)
         session.expunge_all()
 
 
@@ -227,8 +229,19 @@ def touched_by_run(session: Session, run_id: int) -> set[int]:
     return set(session.scalars(select(direct.c[0]))) | set(session.scalars(linked))
 
 
-def _write(out: Path, page: str, template: str, **context: Any) -> None:
-    """One page (`page` relative to the report's directory); `root` leads its links back to the top."""
-    path = out / page
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_ENV.get_template(template).render(root="../" * page.count("/"), **context), encoding="utf-8")
+class _ReportDir:
+    """The report's directory: pages written as UTF-8, each directory made once (a first crawl's
+    report writes ten thousand pages into a few directories)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._made: set[Path] = set()
+
+    def write(self, page: str, template: str, **context: Any) -> None:
+        """One page (`page` relative to the report's directory); `root` leads its links back to the top."""
+        path = self.root / page
+        if path.parent not in self._made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
+        html = _ENV.get_template(template).render(root="../" * page.count("/"), **context)
+        path.write_bytes(html.encode("utf-8"))

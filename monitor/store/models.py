@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import zlib
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -26,13 +25,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from monitor.store.packing import PackedText, pack_document, unpack_document
+from monitor.store.packing import PackedText, pack, pack_document, unpack, unpack_document
 from monitor.titlekey import title_keys
 from monitor.vocab import AlertStatus, EventType, RunStatus, Status
 
 
 class CompressedJSON(TypeDecorator[Any]):
-    """JSON stored zlib-compressed (UTF-8 inside): a page's document JSON is mostly Chinese text,
+    """JSON stored compressed (UTF-8 inside, monitor.store.packing): a page's document JSON is mostly Chinese text,
     which compresses 3–4×. Transparent to the ORM; not queryable in SQL (nothing queries it)."""
 
     impl = LargeBinary
@@ -41,10 +40,10 @@ class CompressedJSON(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
         if value is None:
             return None
-        return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+        return pack(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
-        return None if value is None else json.loads(zlib.decompress(value))
+        return None if value is None else json.loads(unpack(value))
 
 
 def one_of(table: str, column: str, words: type[StrEnum]) -> CheckConstraint:
@@ -202,7 +201,7 @@ class Version(Base):
     encoding: Mapped[str] = mapped_column(String(40), default="")
     etag: Mapped[str] = mapped_column(String(200), default="")
     last_modified: Mapped[str] = mapped_column(String(100), default="")
-    raw_html_z: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed response body
+    raw_html_z: Mapped[bytes] = mapped_column(LargeBinary)  # the response body, compressed (packing.pack_body)
     # The derivation (monitor.derive.DERIVATION_VERSION) that produced text, document and lifecycle
     # from the raw inputs; 0 for versions stored before it was recorded.
     derived_by: Mapped[int] = mapped_column(Integer, default=0)
@@ -225,7 +224,7 @@ class Version(Base):
 
     @property
     def raw_html(self) -> bytes:
-        return zlib.decompress(self.raw_html_z)
+        return unpack(self.raw_html_z)
 
 
 class Run(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,10 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from monitor.diff import FACT_LABELS
-from monitor.display import as_written
+from monitor.display import as_written, lines_as_written
 from monitor.events import EVENT_LABELS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -45,6 +47,13 @@ def iso_time(moment: datetime | None) -> str | None:
     return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
+def clause_paragraphs(clauses: Sequence[Sequence[Any]]) -> Markup:
+    """A document's clauses ([label, kind, path, text]) as the paragraphs of its text, as written
+    (monitor.display) and escaped: each pass made once over the whole text, not once per clause."""
+    shown = escape("\n".join(lines_as_written([clause[3] for clause in clauses])))
+    return Markup("".join(f'<p class="clause">{line}</p>' for line in shown.split("\n"))) if clauses else Markup("")
+
+
 def cn_date(value: date | None) -> str:
     return value.isoformat() if value else "—"
 
@@ -66,7 +75,7 @@ def make_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(sh=shanghai_time, cn_date=cn_date, href=safe_href, zh=as_written)
+    env.filters.update(sh=shanghai_time, cn_date=cn_date, href=safe_href, zh=as_written, clauses=clause_paragraphs)
     env.globals.update(
         EVENT_LABELS=EVENT_LABELS,
         FACT_LABELS=FACT_LABELS,

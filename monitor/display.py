@@ -6,7 +6,6 @@ Between digits or Latin letters ("1,000", "Wi-Fi (5G)") ASCII stays."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 _FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"}
@@ -15,7 +14,7 @@ _FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（",
 # mark, where a lookbehind tried at every character made this filter a fifth of rendering a report.
 _STAYS_ASCII = re.compile(rf"[,;:!?()](?<![{_CJK}].)(?![{_CJK}])")
 # A parenthesis opened full-width closes full-width: "（2025)" → "（2025）", and the reverse — within
-# its line (a line is a clause: lines_as_written shows a document's clauses in one pass).
+# its line (a line is a clause: monitor.web.render.clause_paragraphs shows them all in one pass).
 _PAIR = re.compile(r"（([^()（）\n]*)\)|\(([^()（）\n]*)）")
 
 
@@ -38,11 +37,3 @@ def as_written(text: str) -> str:
         parts.append(shown[last:])
         shown = "".join(parts)
     return _PAIR.sub(lambda m: f"（{m.group(1) if m.group(1) is not None else m.group(2)}）", shown)
-
-
-def lines_as_written(lines: Sequence[str]) -> list[str]:
-    """as_written of each line (none holding a line break), in one pass over them all: a policy's
-    page shows dozens of clauses, and a call per clause was a fifth of rendering it."""
-    if not lines:
-        return []
-    return as_written("\n".join(lines)).split("\n")

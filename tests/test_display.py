@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markupsafe import escape
 
-from monitor.display import as_written, lines_as_written
+from monitor.display import as_written
 from monitor.normalise import fold
 
 
@@ -34,9 +35,12 @@ def test_showing_never_changes_anything_but_punctuation_width(text: str) -> None
 
 @given(st.lists(st.text(alphabet=st.sampled_from("补贴万元企业,;:!?()（）1a "), max_size=12), max_size=6))
 def test_a_documents_lines_are_shown_each_as_on_its_own(lines: list[str]) -> None:
-    """The policy page shows its clauses in one pass (lines_as_written): a mark at a line's end or
+    """The policy page shows its clauses in one pass (clause_paragraphs): a mark at a line's end or
     start, a parenthesis left open at the end of a line, are shown as on the line alone."""
-    assert lines_as_written(lines) == [as_written(line) for line in lines]
+    from monitor.web.render import clause_paragraphs
+
+    shown = clause_paragraphs([["", "", "", line] for line in lines])
+    assert shown == "".join(f'<p class="clause">{escape(as_written(line))}</p>' for line in lines)
 
 
 def test_the_policy_page_and_its_diff_show_full_width_punctuation(tmp_path: Path) -> None:

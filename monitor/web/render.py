@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from monitor.diff import FACT_LABELS
-from monitor.display import as_written, lines_as_written
+from monitor.display import as_written
 from monitor.events import EVENT_LABELS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -49,9 +49,12 @@ def iso_time(moment: datetime | None) -> str | None:
 
 def clause_paragraphs(clauses: Sequence[Sequence[Any]]) -> Markup:
     """A document's clauses ([label, kind, path, text]) as the paragraphs of its text, as written
-    (monitor.display) and escaped: each pass made once over the whole text, not once per clause."""
-    shown = escape("\n".join(lines_as_written([clause[3] for clause in clauses])))
-    return Markup("".join(f'<p class="clause">{line}</p>' for line in shown.split("\n"))) if clauses else Markup("")
+    (monitor.display) and escaped: one pass of each over the whole text, not one per clause (no
+    clause holds a line break, and as_written pairs parentheses within a line)."""
+    if not clauses:
+        return Markup("")
+    shown = escape(as_written("\n".join(clause[3] for clause in clauses)))
+    return Markup("".join(f'<p class="clause">{line}</p>' for line in shown.split("\n")))
 
 
 def cn_date(value: date | None) -> str:

@@ -28,7 +28,7 @@ def read_for_store(item: PageItem, source: SourceConfig, list_fields: Mapping[st
     reading = read_page(item, source, list_fields)
     if reading.parsed is None:
         return item, reading
-    body_z = pack_body(item.raw_body)
+    body_z = pack_body(item.raw_body, reading.parsed.document.text)
     bare = [replace(attachment, body=b"") for attachment in item.attachments]
     return replace(item, body=b"", body_z=body_z, attachments=bare), reading
 

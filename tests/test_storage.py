@@ -3,7 +3,8 @@ compressed on SQLite (PostgreSQL's TOAST compresses it there), the document with
 texts its text already holds, lifecycle and fields compressed, SQL comparisons on the text still
 working; migrations 0014 and 0016 pack rows written before them and their downgrades restore them;
 values compressed with zlib (before migration 0019) read the same as zstd's, and 0019's downgrade
-writes zstd values back as zlib. On SQLite and PostgreSQL."""
+writes zstd values back as zlib; a body is compressed against its version's text, re-packed when that
+text changes, and 0020's downgrade makes it stand alone. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy import func, inspect, select, text
 from monitor.normalise import document_to_json, normalise
 from monitor.store.db import Database, alembic_config
 from monitor.store.models import Policy, Source, Version
-from monitor.store.packing import ZSTD_MAGIC, pack_body, unpack
+from monitor.store.packing import TEXT_REF, ZSTD_MAGIC, pack, pack_body, unpack
 
 BLOCKS = [
     "为加快世界领先科技园区建设,特制定本措施。",
@@ -210,7 +211,8 @@ def test_zlib_values_of_older_versions_read_the_same_and_migration_0019_downgrad
         _version(s, doc.text, document_to_json(doc))
         version = s.scalar(select(Version))
         assert version is not None
-        version.raw_html_z, version.inputs = pack_body(body), {"list_fields": {"发文字号": "京测发〔2025〕1号"}}
+        # as the code of 0019 wrote a body: a frame of its own
+        version.raw_html_z, version.inputs = pack(body), {"list_fields": {"发文字号": "京测发〔2025〕1号"}}
     as_zstd = _packed(db)
     assert all(value.startswith(ZSTD_MAGIC) for value in as_zstd.values())
 
@@ -230,3 +232,46 @@ def test_zlib_values_of_older_versions_read_the_same_and_migration_0019_downgrad
         assert (version.lifecycle, version.fields, version.raw_html) == (LIFECYCLE, FIELDS, body)
         assert version.inputs == {"list_fields": {"发文字号": "京测发〔2025〕1号"}}
         assert s.scalar(select(func.count()).where(Version.text.contains("3000万元"))) == 1  # pw_unpack reads zlib
+
+
+def _page(words: str) -> bytes:
+    """A government page: its words inside a site's markup."""
+    menu = "".join(f'<li><a href="/col/{i}.html">栏目{i}</a></li>' for i in range(40))
+    return (
+        f'<html><head><meta charset="utf-8"><title>测试措施</title></head><body><ul class="nav">{menu}</ul>'
+        f'<div class="TRS_Editor">{words}</div><div class="footer">主办:北京市测试局</div></body></html>'
+    ).encode()
+
+
+def test_a_body_is_kept_as_little_more_than_its_markup_and_reads_back_after_its_text_changes(db: Database) -> None:
+    doc = normalise("测试措施", BLOCKS * 20)
+    body = _page("".join(f"<p>{block}</p>" for block in BLOCKS * 20))
+    with db.session() as s:
+        _version(s, doc.text, document_to_json(doc))
+        version = s.scalar(select(Version))
+        assert version is not None
+        version.raw_html_z, version.inputs = pack_body(body, doc.text), {"list_fields": {}}
+    stored = _packed(db)["raw_html_z"]
+    assert stored.startswith(TEXT_REF)
+    assert len(stored) < len(pack(body)) - len(pack(doc.text.encode())) // 2  # the words are not stored twice
+
+    # A re-reading (monitor.correct.apply_rederived) gives the version a new text: its body is re-packed.
+    reread = normalise("测试措施", [*BLOCKS * 20, "本措施由北京市测试局负责解释。"])
+    with db.session() as s:
+        version = s.scalar(select(Version))
+        assert version is not None
+        version.text = reread.text
+    with db.session() as s:
+        version = s.scalar(select(Version))
+        assert version is not None
+        assert (version.text, version.raw_html) == (reread.text, body)
+    assert _packed(db)["raw_html_z"] != stored
+
+    command.downgrade(alembic_config(db.url), "0019")
+    standalone = _packed(db)["raw_html_z"]
+    assert standalone.startswith(ZSTD_MAGIC) and unpack(standalone) == body  # what the code of 0019 reads
+    db.upgrade()
+    assert _packed(db)["raw_html_z"] == standalone  # nothing rewritten on the way up
+    with db.session() as s:
+        version = s.scalar(select(Version))
+        assert version is not None and version.raw_html == body

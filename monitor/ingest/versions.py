@@ -220,7 +220,7 @@ def new_version(previous: Version | None, item: PageItem, parsed: ParsedPage, ru
         encoding=item.encoding,
         etag=item.etag,
         last_modified=item.last_modified,
-        raw_html_z=item.body_z or pack_body(item.raw_body),
+        raw_html_z=item.body_z or pack_body(item.raw_body, parsed.document.text),
         derived_by=derivation.DERIVATION_VERSION,
         inputs=parsed.inputs.to_json(),
     )

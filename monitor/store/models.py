@@ -25,7 +25,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from monitor.store.packing import PackedText, pack, pack_document, unpack, unpack_document
+from monitor.store.packing import (
+    TEXT_REF,
+    PackedText,
+    pack,
+    pack_body,
+    pack_document,
+    unpack,
+    unpack_body,
+    unpack_document,
+)
 from monitor.titlekey import title_keys
 from monitor.vocab import AlertStatus, EventType, RunStatus, Status
 
@@ -224,7 +233,22 @@ class Version(Base):
 
     @property
     def raw_html(self) -> bytes:
-        return unpack(self.raw_html_z)
+        return unpack_body(self.raw_html_z, self.text)
+
+    @validates("text")
+    def _keep_body_readable(self, _: str, text: str) -> str:
+        # The body's frame refers to the text it was packed with (packing.pack_body): a new text
+        # (a re-reading) re-packs it, or it could not be read back. A new version's body is packed
+        # with the text it is made with: there is no text before.
+        before = self.text
+        if (
+            before is not None
+            and text != before
+            and self.raw_html_z is not None
+            and bytes(self.raw_html_z[:4]) == TEXT_REF
+        ):
+            self.raw_html_z = pack_body(unpack_body(self.raw_html_z, before), text)
+        return text
 
 
 class Run(Base):

@@ -11,6 +11,12 @@
   3× faster than zlib's level 4, which was ~0.3 ms of every stored page's CPU, and decompressed 3×
   faster, for ~5% more bytes. Rows written before (zlib streams) read the same: each value says
   which it is by its first bytes (migration 0019).
+* The response body is compressed with the version's text as a prefix its frame refers to: the
+  page's words are in the text already, so the body's frame holds little more than the markup
+  (government pages: 4.0 KB → 0.7 KB on the benchmark's, 9.1 → 5.0 KB on real ones with their
+  menus and footers). Such a frame starts with `TEXT_REF` and reads back only with that same text:
+  a version whose text changes (a re-reading, monitor.correct) has its body re-packed
+  (Version._keep_body_readable). Bodies written before (migration 0020) stand alone.
 
 Rows written before packing (plain text, whole documents) read the same: both forms are recognised.
 """
@@ -29,6 +35,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 _LEVEL = 3
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # every zstd frame's first bytes; a zlib stream starts with 0x78
+TEXT_REF = b"PWt1"  # a body's frame that refers to its version's text (pack_body), then the frame
 
 
 class _Contexts(threading.local):
@@ -54,9 +61,26 @@ def unpack(blob: bytes | memoryview) -> bytes:
     return zlib.decompress(blob)
 
 
-def pack_body(body: bytes) -> bytes:
-    """A fetched page's response body as its version keeps it (`Version.raw_html_z`)."""
-    return pack(body)
+def _text_dict(text: str) -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(text.encode("utf-8"), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def pack_body(body: bytes, text: str) -> bytes:
+    """A fetched page's response body as its version keeps it (`Version.raw_html_z`), `text` being
+    the version's text: the frame refers to it (the module's docstring). ~30 µs more than `pack`."""
+    if not text:
+        return pack(body)
+    # A compressor of its own: a dictionary is fixed when the compressor is made. Its id is not
+    # written (a raw text has none); TEXT_REF says what the frame needs.
+    compressor = zstandard.ZstdCompressor(level=_LEVEL, dict_data=_text_dict(text), write_dict_id=False)
+    return TEXT_REF + compressor.compress(body)
+
+
+def unpack_body(blob: bytes | memoryview, text: str) -> bytes:
+    """The response body of a version whose text is `text` (see pack_body)."""
+    if bytes(blob[:4]) != TEXT_REF:
+        return unpack(blob)
+    return zstandard.ZstdDecompressor(dict_data=_text_dict(text)).decompress(blob[4:])
 
 
 def pack_text(text: str) -> bytes:

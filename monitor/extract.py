@@ -344,11 +344,12 @@ def detect_block_page(
     if visible is None:
         body = root.find("body")
         visible = element_text(body) if body is not None else ""
-    scripts = "".join(s.text or "" for s in root.iter("script"))
-    if CHALLENGE_MARKERS.search(visible[:2000]) and len(visible) < 1500:
+    # Lengths first: the markers' search (~0.1 ms) and the scripts are read only for a short page.
+    if len(visible) < 1500 and CHALLENGE_MARKERS.search(visible[:2000]):
         return "challenge/WAF/login page"
-    if len(visible) < 30 and (CHALLENGE_MARKERS.search(scripts + html[:4000]) or "document.cookie" in scripts):
+    if len(visible) >= 30:
+        return None
+    scripts = "".join(s.text or "" for s in root.iter("script"))
+    if CHALLENGE_MARKERS.search(scripts + html[:4000]) or "document.cookie" in scripts:
         return "JavaScript challenge shell"
-    if len(visible) < 30:
-        return "empty template (no text)"
-    return None
+    return "empty template (no text)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, date, datetime
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import lxml.html
@@ -70,7 +71,10 @@ def test_a_page_is_parsed_once_by_the_spider_at_most_and_once_by_the_store(
     # The store gets the body compressed (as its version keeps it), not the body itself.
     assert sent.body == b"" and sent.body_z and item.body
     assert len(pickle.dumps(sent)) < len(pickle.dumps(item)) - len(item.body) // 2
-    sent, reading = pickle.loads(pickle.dumps((sent, reading)))  # as they reach the store process
+    # As they reach the store process: through multiprocessing's pickler, with crawler.writer's reducers.
+    received = ForkingPickler.loads(ForkingPickler.dumps((sent, reading)))
+    assert received[1] == reading and received[1].parsed is not None
+    sent, reading = received
     with db.session() as session:
         run = Run(started_at=datetime.now(UTC), stats={})
         session.add(run)

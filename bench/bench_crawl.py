@@ -8,7 +8,9 @@ it with nginx when installed (else a threaded Python server — the table says w
 bare Scrapy; policywatch's first crawl; an unchanged re-run with every page re-checked (conditional
 requests → 304); a re-run with 1% of pages changed (and the count of text_changed events, which must
 equal the number changed). Each with pages/s, its ratio to bare, CPU ms per page, peak RSS of the
-process tree and the database size. Needs `pip install -e '.[bench]'` (psutil)."""
+process tree and the database size. Bare Scrapy runs before and after each database's series, and the
+series' ratios are to the mean of those two runs: the machine's speed drifts within minutes.
+Needs `pip install -e '.[bench]'` (psutil)."""
 
 from __future__ import annotations
 
@@ -198,20 +200,37 @@ def main() -> None:
                 f"    download_delay: 0\n    concurrency: {conc}\n    max_list_pages: {pages // mirror.PER_LIST + 2}\n"
             )  # policies in force (or of unknown status) are re-checked on every run
             print(f"{pages} pages, served by {server_name}, concurrency {conc}, on {os.cpu_count()} cores, {_load()}")
-            bare = measure([sys.executable, "bench/bare_spider.py", base, str(conc)])
-            _progress("bare Scrapy", "-", bare)
-            rows = [("bare Scrapy (ceiling)", "-", bare, None, "")]
+
+            def bare() -> Measure:
+                measured = measure([sys.executable, "bench/bare_spider.py", base, str(conc)])
+                _progress("bare Scrapy", "-", measured)
+                return measured
+
+            # The machine's speed drifts by ±20% within minutes: bare Scrapy is measured before and
+            # after each series, and the series' ratios are to the mean of the two.
+            before = bare()
+            rows: list[tuple[str, str, Measure, int | None, str, float]] = [
+                ("bare Scrapy (ceiling)", "-", before, None, "", before.seconds)
+            ]
             for kind in args.db.split(","):
-                rows += series(kind, tmp, site, sources, pages)
+                measured = series(kind, tmp, site, sources, pages)
+                after = bare()
+                ceiling = (before.seconds + after.seconds) / 2
+                rows += [(*row, ceiling) for row in measured]
+                rows.append(("bare Scrapy (ceiling)", "-", after, None, "", after.seconds))
+                before = after
         header = f"{'phase':<34}{'db':<12}{'s':>8}{'pages/s':>9}{'× bare':>8}{'CPU ms/page':>12}{'peak RSS MB':>12}{'DB MB':>8}  note"
         print(header)
         print("-" * len(header))
-        for phase, kind, m, size, note in rows:
+        for phase, kind, m, size, note, ceiling in rows:
             print(
-                f"{phase:<34}{kind:<12}{m.seconds:>8.1f}{pages / m.seconds:>9.1f}{bare.seconds / m.seconds:>8.2f}"
+                f"{phase:<34}{kind:<12}{m.seconds:>8.1f}{pages / m.seconds:>9.1f}{ceiling / m.seconds:>8.2f}"
                 f"{m.cpu * 1000 / pages:>12.2f}{m.peak_rss / 2**20:>12.0f}{'' if size is None else f'{size / 2**20:.1f}':>8}  {note}"
             )
-        print(f"at the end: {_load()} (the machine may be shared: the ratio to bare in one run is what counts)")
+        print(
+            f"at the end: {_load()} (the machine may be shared: a series' ratio is to the bare runs just before"
+            " and after it)"
+        )
 
 
 def _load() -> str:

@@ -4,7 +4,8 @@ texts its text already holds, lifecycle and fields compressed, SQL comparisons o
 working; migrations 0014 and 0016 pack rows written before them and their downgrades restore them;
 values compressed with zlib (before migration 0019) read the same as zstd's, and 0019's downgrade
 writes zstd values back as zlib; a body is compressed against its version's text, re-packed when that
-text changes, and 0020's downgrade makes it stand alone. On SQLite and PostgreSQL."""
+text changes, and 0020's downgrade makes it stand alone; PostgreSQL compresses the text with lz4 from
+0021 on. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import zlib
 from datetime import UTC, datetime
 
+import pytest
 from alembic import command
 from sqlalchemy import func, inspect, select, text
 
@@ -275,3 +277,29 @@ def test_a_body_is_kept_as_little_more_than_its_markup_and_reads_back_after_its_
     with db.session() as s:
         version = s.scalar(select(Version))
         assert version is not None and version.raw_html == body
+
+
+def _compression(db: Database) -> list[str | None]:
+    """How PostgreSQL compressed each version's text (TOAST), in order."""
+    with db.engine.connect() as conn:
+        return list(conn.execute(text("SELECT pg_column_compression(text) FROM versions ORDER BY id")).scalars())
+
+
+def test_postgresql_compresses_a_versions_text_with_lz4_and_migration_0021_downgrade_restores_pglz(
+    db: Database,
+) -> None:
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: the text is compressed in its column (the tests above); 0021 changes nothing there")
+    doc = normalise("测试措施", BLOCKS * 40)  # long enough for TOAST to compress it
+    with db.session() as s:
+        _version(s, doc.text, document_to_json(doc), url="http://127.0.0.1:9/a.html")
+    assert _compression(db) == ["lz4"]
+
+    command.downgrade(alembic_config(db.url), "0020")
+    with db.session() as s:
+        _version(s, doc.text, document_to_json(doc), url="http://127.0.0.1:9/b.html")
+    assert _compression(db) == ["lz4", "pglz"]  # a value keeps how it was written
+    db.upgrade()
+    with db.session() as s:
+        assert list(s.scalars(select(Version.text))) == [doc.text, doc.text]
+        assert s.scalar(select(func.count()).where(Version.text.contains("3000万元"))) == 2  # both searchable

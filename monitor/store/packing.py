@@ -1,9 +1,9 @@
 """How a version's text and document are kept small on disk (issue #16: ≤ 12 KB per stored version).
 
 * The normalised text is compressed on SQLite (a BLOB in its column: SQLite columns hold any type)
-  and plain on PostgreSQL, whose TOAST compresses it and whose ILIKE searches it. SQL that compares
-  it (`Version.text.ilike(…)`) reads the unpacked text on both: SQLite through the `pw_unpack()`
-  function every connection registers (monitor.store.db).
+  and plain on PostgreSQL, whose TOAST compresses it (lz4, migration 0021) and whose ILIKE searches
+  it. SQL that compares it (`Version.text.ilike(…)`) reads the unpacked text on both: SQLite through
+  the `pw_unpack()` function every connection registers (monitor.store.db).
 * The document (title, meta, clauses) repeats the text line for line: each clause's text is a line
   of the text's body. It is stored without those texts (`outline`) whenever they can be read back
   from the text exactly — checked when it is stored; otherwise it is stored whole.

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config import Subscriber
+from monitor.localtime import iso_time
 from monitor.rules import EventSpec
 from monitor.store.models import Alert, Event, Policy, Source, Version
 from monitor.vocab import EVENT_LABELS, QUIET_EVENTS, importance
@@ -130,7 +131,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "region": source.region,
         "url": policy.url if policy else None,
         "urls": [policy.url, *(alias.url for alias in policy.aliases)] if policy else [],
-        "detected_at": event.detected_at.isoformat(),
+        "detected_at": iso_time(event.detected_at),  # Asia/Shanghai, +08:00
         "run_id": event.run_id,
         "summary": event.summary,
         "importance": event.details.get("importance", "low"),

@@ -32,6 +32,7 @@ def test_demo_then_events_json_show_exactly_the_planted_changes(tmp_path: Path) 
     )
     for e in events:
         assert {"type", "policy_title", "url", "detected_at", "details"} <= set(e)
+        assert e["detected_at"].endswith("+08:00")  # Asia/Shanghai, the zone shown, as the web API gives it
     assert all(expected["chrome_only"] != e["policy_title"] for e in events)
     delivered = [json.loads(line) for line in (work / "alerts.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(delivered) == 5

@@ -173,7 +173,8 @@ def test_hostile_titles_and_links_are_escaped(tmp_path: Path) -> None:
 
 
 def test_times_are_shown_in_shanghai_with_the_zone() -> None:
-    from monitor.web.render import iso_time, shanghai_time
+    from monitor.localtime import iso_time
+    from monitor.web.render import shanghai_time
 
     moment = datetime(2026, 1, 31, 17, 30, tzinfo=UTC)
     assert shanghai_time(moment) == "2026-02-01 01:30 (UTC+08:00)"

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.events import EVENT_LABELS, event_json
+from monitor.localtime import SHANGHAI, iso_time
 from monitor.store.models import Event, Policy
 from monitor.web.app import session, state
 from monitor.web.ident import find_by_key, policy_key, policy_path
 from monitor.web.policies import BadQuery, read_query
 from monitor.web.policy_page import policy_context
-from monitor.web.render import SHANGHAI, iso_time
 from monitor.web.search import PolicyQuery, search_policies
 
 router = APIRouter(prefix="/api", tags=["API"])
@@ -112,7 +112,6 @@ def event_out(event: Event) -> EventOut:
     data = event_json(event)
     data.pop("policy_id", None)
     data.pop("urls", None)
-    data["detected_at"] = iso_time(event.detected_at)
     return EventOut(
         **data,
         label=EVENT_LABELS.get(event.type, event.type),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from monitor.config import ALL_EVENT_TYPES
+from monitor.localtime import iso_time
 from monitor.secrets import mask_url
 from monitor.store.models import Source
 from monitor.subscriber_edit import (
@@ -26,7 +27,6 @@ from monitor.subscriber_edit import (
 )
 from monitor.web.app import session, state
 from monitor.web.auth import require_admin
-from monitor.web.render import iso_time
 from monitor.web.subscribers import config_file_of, find_subscriber, pause_subscriber, reload_settings
 
 router = APIRouter(prefix="/api", tags=["API (changes)"])

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from monitor.config import Subscriber
 from monitor.events import EVENT_LABELS, QUIET_EVENTS, policy_regions
+from monitor.localtime import SHANGHAI
 from monitor.store.models import Event, Source, Version
 from monitor.web.app import page, session, state
 from monitor.web.ident import policy_path
-from monitor.web.render import SHANGHAI
 from notifier.compose import compose
 from notifier.matching import wants
 from notifier.render import render_composition

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -15,8 +14,8 @@ from markupsafe import Markup, escape
 from monitor.diff import FACT_LABELS
 from monitor.display import as_written
 from monitor.events import EVENT_LABELS
+from monitor.localtime import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEMPLATES = Path(__file__).parent / "templates"
 CHANGE_LABELS = {"added": "新增", "removed": "删除", "modified": "修改", "moved": "移动"}
 RUN_STATUS_LABELS = {
@@ -36,15 +35,6 @@ def shanghai_time(moment: datetime | None, with_zone: bool = True) -> str:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(SHANGHAI)
     return local.strftime("%Y-%m-%d %H:%M") + (" (UTC+08:00)" if with_zone else "")
-
-
-def iso_time(moment: datetime | None) -> str | None:
-    """ISO 8601 with the +08:00 offset, for JSON and feeds."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
 def clause_paragraphs(clauses: Sequence[Sequence[Any]]) -> Markup:

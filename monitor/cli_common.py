@@ -11,9 +11,8 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console, ConsoleDimensions
@@ -81,9 +80,9 @@ def setup_logging(verbose: int, log_json: bool = False) -> None:
 
 def shanghai(moment: datetime) -> str:
     """A stored time as operators read it: Asia/Shanghai, with the zone shown."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M (UTC+08:00)")
+    from monitor.localtime import in_shanghai
+
+    return in_shanghai(moment).strftime("%Y-%m-%d %H:%M (UTC+08:00)")
 
 
 def masked_db(url: str) -> str:

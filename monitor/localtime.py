@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def in_shanghai(moment: datetime) -> datetime:
+    """A stored time (UTC, with or without its zone) in Asia/Shanghai."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SHANGHAI)
+
+
 def iso_time(moment: datetime | None) -> str | None:
     """ISO 8601 with the +08:00 offset, for JSON and feeds."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+    return None if moment is None else in_shanghai(moment).isoformat(timespec="seconds")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from monitor.config import Subscriber
 from monitor.events import EVENT_LABELS, QUIET_EVENTS, policy_regions
-from monitor.localtime import SHANGHAI
+from monitor.localtime import SHANGHAI, in_shanghai
 from monitor.store.models import Event, Source, Version
 from monitor.web.app import page, session, state
 from monitor.web.ident import policy_path
@@ -99,10 +99,6 @@ def entry_id(event: Event) -> str:
     return "urn:policywatch:event:" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]
 
 
-def _local(moment: datetime) -> datetime:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SHANGHAI)
-
-
 def build_feed(events: Sequence[Event], title: str, self_url: str, site_url: str, base_url: str) -> FeedGenerator:
     """One feed; `site_url` is this web app's root (entries link to its policy pages), `base_url`
     what alerts link to (`[report] base_url`)."""
@@ -116,7 +112,7 @@ def build_feed(events: Sequence[Event], title: str, self_url: str, site_url: str
     fg.link(href=self_url, rel="self")
     fg.link(href=site + "/", rel="alternate")
     fg.language("zh-CN")
-    fg.updated(_local(events[0].detected_at) if events else datetime(2000, 1, 1, tzinfo=SHANGHAI))
+    fg.updated(in_shanghai(events[0].detected_at) if events else datetime(2000, 1, 1, tzinfo=SHANGHAI))
     for event in events:
         add_entry(fg, event, site, base_url)
     return fg
@@ -132,8 +128,8 @@ def add_entry(fg: FeedGenerator, event: Event, site: str, base_url: str) -> None
     # One link (feedgen 1.0 writes every entry link without its rel, so a second would read as a
     # second "alternate"); the alert's own link is in the content, as in the alert.
     fe.link(href=site + policy_path(event.policy) if event.policy else site + "/runs")
-    fe.published(_local(event.detected_at))
-    fe.updated(_local(event.detected_at))
+    fe.published(in_shanghai(event.detected_at))
+    fe.updated(in_shanghai(event.detected_at))
     fe.category(term=event.type, label=EVENT_LABELS.get(event.type, event.type))
     fe.summary(item.headline)
     fe.content(body, type="text")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from monitor.diff import FACT_LABELS
 from monitor.display import as_written
 from monitor.events import EVENT_LABELS
-from monitor.localtime import SHANGHAI
+from monitor.localtime import in_shanghai
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHANGE_LABELS = {"added": "新增", "removed": "删除", "modified": "修改", "moved": "移动"}
@@ -31,10 +31,7 @@ def shanghai_time(moment: datetime | None, with_zone: bool = True) -> str:
     """A stored time as operators read it: Asia/Shanghai with the zone shown ("" when missing)."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(SHANGHAI)
-    return local.strftime("%Y-%m-%d %H:%M") + (" (UTC+08:00)" if with_zone else "")
+    return in_shanghai(moment).strftime("%Y-%m-%d %H:%M") + (" (UTC+08:00)" if with_zone else "")
 
 
 def clause_paragraphs(clauses: Sequence[Sequence[Any]]) -> Markup:

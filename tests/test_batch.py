@@ -64,3 +64,34 @@ def test_a_failing_page_is_rolled_back_alone(db_url: str, monkeypatch: pytest.Mo
         assert stored == {"某区关于第1项措施的通知": [1], "某区关于第3项措施的通知": [1, 2]}
         assert s.scalar(select(Version).where(Version.text.contains("350万元"))) is not None
     db.dispose()
+
+
+def test_on_postgresql_a_pages_savepoint_costs_one_round_trip(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each page's RELEASE SAVEPOINT travels with the next page's SAVEPOINT, and the batch's COMMIT
+    ends the last one (monitor.store.savepoints): one round trip a page, not two."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite runs in the process: a statement is no round trip")
+    import psycopg
+
+    sent: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    db = Database(db_url, savepoints=True)
+    db.upgrade()
+    batch = Batch(db, size=10)
+    ingestor = Ingestor(db, run_id=None, source=SOURCE, settings=Settings(), today=date(2026, 1, 1), batch=batch)
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    for n in range(1, 6):
+        assert ingestor.ingest_page(_page(n)) == "new"
+    batch.commit()
+    savepoints = [q for q in sent if "SAVEPOINT" in q]
+    assert savepoints and all(q.startswith(("SAVEPOINT", "RELEASE SAVEPOINT sa_savepoint")) for q in savepoints)
+    assert [q for q in savepoints if q.startswith("RELEASE")] == [q for q in savepoints if "; SAVEPOINT" in q]
+    assert len(savepoints) >= 5 and sum(q.startswith("SAVEPOINT") for q in savepoints) == 1  # the batch's first
+    with db.session() as s:
+        assert len(s.scalars(select(Policy)).all()) == 5
+    db.dispose()

@@ -133,7 +133,8 @@ class Database:
     def __init__(self, url: str, *, savepoints: bool = False) -> None:
         """`savepoints`: this engine's transactions may hold savepoints (monitor.ingest.batch). On
         SQLite the driver's own transaction handling breaks them: the engine then issues BEGIN itself. Such
-        an engine is the crawl's writer, which on SQLite also gets a larger page cache."""
+        an engine is the crawl's writer, which on SQLite also gets a larger page cache, and on
+        PostgreSQL sends each savepoint's release with the next statement (monitor.store.savepoints)."""
         self.url = url
         self.savepoints = savepoints
         self.engine = make_engine(url)
@@ -141,6 +142,10 @@ class Database:
         if savepoints and self.engine.dialect.name == "sqlite":
             _begin_explicitly(self.engine, "BEGIN")
             event.listen(self.engine, "connect", _writer_cache)
+        elif savepoints and self.engine.dialect.name == "postgresql":
+            from monitor.store.savepoints import merge_savepoint_releases
+
+            merge_savepoint_releases(self.engine)
 
     def _new_session(self) -> Session:
         if self._sessions is None:  # the ORM loads on first use: `policywatch status` never needs it

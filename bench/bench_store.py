@@ -70,7 +70,9 @@ def read_pages(root: Path, pages: int) -> list[tuple[PageItem, Reading]]:
     for i in range(pages):
         path = mirror.detail_path(i)
         body = (root / path.lstrip("/")).read_bytes()
-        item = PageItem(SOURCE.name, BASE + path, 200, fetched, body=body, text=body.decode(), encoding="utf-8")
+        item = PageItem(
+            SOURCE.name, BASE + path, 200, fetched, body=body, text=body.decode(), encoding="utf-8", new_address=True
+        )
         read.append(read_for_store(item, SOURCE, {}))
     return read
 

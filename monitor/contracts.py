@@ -55,6 +55,9 @@ class PageItem:
     listed: ListedLink | None = None  # the list entry that led here, when there was one
     attachments: list[AttachmentFile] = field(default_factory=list)
     moved_to: str = ""  # where a permanent redirect (301/308) of `url` led: the page's new address
+    # The store knew no page at `url` when the crawl started: most likely a new policy, whose pending
+    # repeal references are then read with its identity lookup (monitor.ingest.identity). A hint only.
+    new_address: bool = False
     # `body` compressed as its version keeps it (monitor.store.packing.pack_body), when the crawl
     # process has done that already; `body` is then left empty (crawler/pipelines.py).
     body_z: bytes = b""

@@ -210,6 +210,7 @@ class PolicySpider(scrapy.Spider):
             last_modified=_header(response, b"Last-Modified"),
             content_type=_header(response, b"Content-Type"),
             listed=listed,
+            new_address=asked[0] not in self.known,
         )
         if response.status != 200:
             yield item

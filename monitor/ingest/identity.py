@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from monitor.contracts import PageItem
 from monitor.ingest.base import AT_ADDRESS, IngestBase
+from monitor.ingest.repeals import COULD_NAME_ROWS, could_name_params
 from monitor.lifecycle import Lifecycle
 from monitor.normalise import Document
 from monitor.store.models import Policy, PolicyAlias, Source
@@ -22,25 +23,33 @@ log = logging.getLogger("policywatch.ingest")
 
 # Every stored page is looked up by its address, and a new one as a mirror. One statement does both:
 # on PostgreSQL each statement waits for the server, and three lookups were a third of a new page's
-# round trips. Its parts are read as plain rows, and only the match loaded as an ORM object.
+# round trips. Its parts are read as plain rows (part, id, two texts), and only the match loaded as
+# an ORM object. For a page at an address the store did not know when the crawl started, the same
+# statement reads the repeal references of other policies that could name it (monitor.ingest.repeals).
 _alias = cast(Table, PolicyAlias.__table__).c
 _policy = cast(Table, Policy.__table__).c
 _BY_ADDRESS = (
-    select(literal_column("'policy'"), _policy.id, literal_column("''")).where(*AT_ADDRESS),
-    select(literal_column("'alias'"), _alias.id, literal_column("''")).where(
+    select(literal_column("'policy'"), _policy.id, literal_column("''"), literal_column("''")).where(*AT_ADDRESS),
+    select(literal_column("'alias'"), _alias.id, literal_column("''"), literal_column("''")).where(
         _alias.source_id == bindparam("source"), _alias.url == bindparam("url")
     ),
 )
-_ELSEWHERE = select(literal_column("'twin'"), _policy.id, _policy.issuer).where(
+_ELSEWHERE = select(literal_column("'twin'"), _policy.id, _policy.issuer, literal_column("''")).where(
     _policy.source_id != bindparam("source")
 )
-_SAME_NUMBER = union_all(*_BY_ADDRESS, _ELSEWHERE.where(_policy.doc_number == bindparam("number")))
-_SAME_TITLE = union_all(
+_BY_NUMBER = (*_BY_ADDRESS, _ELSEWHERE.where(_policy.doc_number == bindparam("number")))
+_BY_TITLE = (
     *_BY_ADDRESS,
     _ELSEWHERE.where(
         _policy.doc_number == "", _policy.title_head == bindparam("head"), _policy.title_key == bindparam("key")
     ),
 )
+_LOOKUPS = {  # (by 文号, with the pending references)
+    (True, False): union_all(*_BY_NUMBER),
+    (False, False): union_all(*_BY_TITLE),
+    (True, True): union_all(*_BY_NUMBER, COULD_NAME_ROWS),
+    (False, True): union_all(*_BY_TITLE, COULD_NAME_ROWS),
+}
 
 
 @dataclass(frozen=True)
@@ -51,26 +60,38 @@ class Known:
     alias_id: int | None = None  # this address as a known mirror of a policy
     twins: tuple[tuple[int, str], ...] = ()  # other sources' policies of the same identity: (id, issuer), by id
     how: str = ""  # what the twins share: "doc_number" or "title"
+    # Other policies' unresolved repeal references that could name the page, (key, 文号), when they
+    # were read with the lookup: for a policy of the page's title and 文号 (`could_name_for`).
+    could_name: tuple[tuple[str, str], ...] | None = None
+    could_name_for: tuple[str, str] = ("", "")
 
 
-def look_up(unit: IngestBase, session: Session, url: str, doc: Document, lc: Lifecycle) -> Known:
+def look_up(
+    unit: IngestBase, session: Session, url: str, doc: Document, lc: Lifecycle, *, new_address: bool = False
+) -> Known:
     """The source's policy at `url`, else the mirror known there, and the other sources' policies with
-    the page's identity: its (issuer, 文号) when it has one, else its title and issuer."""
-    if lc.doc_number:
-        query, params, how = _SAME_NUMBER, {"number": lc.doc_number}, "doc_number"
-    else:
-        key, head, _ = title_keys(doc.title)
-        query, params, how = _SAME_TITLE, {"head": head, "key": key}, "title"
+    the page's identity: its (issuer, 文号) when it has one, else its title and issuer. `new_address`:
+    the page is likely new, so the references that could name it are read too."""
+    key, head, tail = title_keys(doc.title)
+    params = {"source": unit.source_id, "url": url, "number": lc.doc_number, "head": head, "key": key}
+    if new_address:  # no policy of its own yet, so none of the references is its own (me: no id)
+        params |= could_name_params(key, head, tail, lc.doc_number, me=0)
     policy_id = alias_id = None
     twins = []
-    for part, row_id, issuer in session.execute(query, {"source": unit.source_id, "url": url, **params}):
+    could_name = []
+    for part, row_id, text, number in session.execute(_LOOKUPS[bool(lc.doc_number), new_address], params):
         if part == "policy":
             policy_id = row_id
         elif part == "alias":
             alias_id = row_id
+        elif part == "twin":
+            twins.append((row_id, text))
         else:
-            twins.append((row_id, issuer))
-    return Known(policy_id, alias_id, tuple(sorted(twins)), how)
+            could_name.append((text, number))
+    how = "doc_number" if lc.doc_number else "title"
+    if not new_address:
+        return Known(policy_id, alias_id, tuple(sorted(twins)), how)
+    return Known(policy_id, alias_id, tuple(sorted(twins)), how, tuple(could_name), (key, lc.doc_number))
 
 
 def moved(unit: IngestBase, session: Session, policy: Policy | None, item: PageItem) -> Policy | None:

@@ -4,9 +4,24 @@ one end of the normalised title key), never a scan of the library; rapidfuzz sco
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, String, Table, and_, bindparam, or_, select, tuple_, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    literal_column,
+    null,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from monitor import rules
@@ -88,6 +103,19 @@ _COULD_NAME = union(
     _pending_sharing("tail"),
     _pending(_link.target_doc_number == bindparam("number"), bindparam("number", type_=String) != ""),
 )
+_could_name = _COULD_NAME.subquery("could_name")
+# The same references as rows of a page's identity lookup (monitor.ingest.identity: part, id, and two
+# texts), for a page at an address the store did not know: its pending references are then read in
+# the lookup's round trip instead of one of their own after its rows are written.
+COULD_NAME_ROWS = select(
+    literal_column("'pending'"), null(), _could_name.c.target_key, _could_name.c.target_doc_number
+).select_from(_could_name)
+
+
+def could_name_params(title_key: str, head: str, tail: str, doc_number: str, me: int) -> dict[str, Any]:
+    """The parameters of COULD_NAME_ROWS for policy `me` with these title keys and 文号."""
+    shortest, longest = length_bounds(title_key)
+    return {"me": me, "head": head, "tail": tail, "lo": shortest, "hi": longest, "number": doc_number}
 
 
 # A policy's own links, one per repeal sentence: looked up for every sentence of every stored version.
@@ -142,26 +170,25 @@ def link_repeals(unit: IngestBase, session: Session, policy: Policy, lc: Lifecyc
                 apply_link(unit, session, link, *found, quiet=quiet)
 
 
-def match_pending_links(unit: IngestBase, session: Session, policy: Policy, quiet: bool) -> None:
-    """A repeal read earlier whose target is only now crawled for the first time."""
-    shortest, longest = length_bounds(policy.title_key)
-    could_name = session.execute(
-        _COULD_NAME,
-        {
-            "me": policy.id,
-            "head": policy.title_head,
-            "tail": policy.title_tail,
-            "lo": shortest,
-            "hi": longest,
-            "number": policy.doc_number or "",
-        },
-    ).all()
+def match_pending_links(
+    unit: IngestBase,
+    session: Session,
+    policy: Policy,
+    quiet: bool,
+    could_name: Sequence[tuple[str, str]] | None = None,
+) -> None:
+    """A repeal read earlier whose target is only now crawled for the first time. `could_name`: the
+    references that could name the policy, (key, 文号), when the identity lookup read them already."""
+    if could_name is None:
+        params = could_name_params(
+            policy.title_key, policy.title_head, policy.title_tail, policy.doc_number or "", policy.id
+        )
+        could_name = [(row.target_key, row.target_doc_number) for row in session.execute(_COULD_NAME, params)]
     # Each distinct reference is scored once: a library's policies often name the same old document.
     named = [
-        (row.target_key, row.target_doc_number)
-        for row in could_name
-        if (row.target_doc_number and row.target_doc_number == policy.doc_number)
-        or title_similarity(row.target_key, policy.title_key)
+        (key, number)
+        for key, number in could_name
+        if (number and number == policy.doc_number) or title_similarity(key, policy.title_key)
     ]
     if not named:
         return

@@ -18,7 +18,7 @@ from monitor.correct import Correction, apply_rederived, attachments_alone_diffe
 from monitor.derive import ParsedPage, fact_changes
 from monitor.diff import diff_documents
 from monitor.ingest.base import IngestBase
-from monitor.ingest.identity import look_up, mirror, moved
+from monitor.ingest.identity import Known, look_up, mirror, moved
 from monitor.ingest.repeals import find_target, link_repeals, match_pending_links
 from monitor.lifecycle import Lifecycle, lifecycle_from_json
 from monitor.normalise import Document, document_from_json, document_to_json
@@ -36,7 +36,7 @@ log = logging.getLogger("policywatch.ingest")
 def store(unit: IngestBase, session: Session, item: PageItem, parsed: ParsedPage) -> str:
     """Returns what happened: new, changed, unchanged, held or mirrored."""
     doc, lc = parsed.document, parsed.lifecycle
-    known = look_up(unit, session, item.url, doc, lc)
+    known = look_up(unit, session, item.url, doc, lc, new_address=item.new_address)
     policy = None if known.policy_id is None else session.get_one(Policy, known.policy_id)
     if item.moved_to:
         policy = moved(unit, session, policy, item)
@@ -67,7 +67,7 @@ def store(unit: IngestBase, session: Session, item: PageItem, parsed: ParsedPage
         return "unchanged"
     if previous is not None and code_only is None and held(unit, policy, previous, doc, lc):
         return "held"
-    _record_version(unit, session, policy, previous, item, parsed, code_only)
+    _record_version(unit, session, policy, previous, item, parsed, code_only, known)
     return "new" if previous is None else "changed"
 
 
@@ -108,9 +108,11 @@ def _record_version(
     item: PageItem,
     parsed: ParsedPage,
     code_only: Correction | None,
+    known: Known,
 ) -> None:
     """Store the new version, then its events: new_policy, or what changed since `previous`; a
-    difference that may be the code's alone is a quiet correction instead."""
+    difference that may be the code's alone is a quiet correction instead. `known`: the page's
+    identity lookup, which may have read the repeal references that could name it."""
     doc, lc = parsed.document, parsed.lifecycle
     version = new_version(previous, item, parsed, unit.run_id)
     unit._apply_lifecycle(policy, doc, lc)
@@ -137,7 +139,8 @@ def _record_version(
         for spec in rules.version_events(version.id, previous.seq, version.seq, diff, old_lc, lc):
             unit._event(session, policy, spec, version)
     link_repeals(unit, session, policy, lc, quiet)
-    match_pending_links(unit, session, policy, quiet)
+    read_already = known.could_name_for == (policy.title_key, policy.doc_number)
+    match_pending_links(unit, session, policy, quiet, known.could_name if read_already else None)
     unit._refresh(session, policy, lc, quiet=quiet)
 
 

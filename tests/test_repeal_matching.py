@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,6 +18,8 @@ from monitor.config import Settings, SourceConfig
 from monitor.contracts import PageItem
 from monitor.demo.site import seed_policies
 from monitor.ingest import Ingestor
+from monitor.ingest.reading import read_page
+from monitor.lifecycle import RepealTarget
 from monitor.store.db import Database
 from monitor.store.models import Policy, RepealLink, Run, Source
 from monitor.titlekey import length_bounds, title_keys, title_similarity
@@ -230,3 +233,21 @@ def test_a_new_addresss_references_are_read_with_its_identity_in_one_statement(d
     with db.session() as s:
         linked = s.scalars(select(RepealLink).join(Policy, RepealLink.target_policy_id == Policy.id)).all()
         assert sorted(link.matched_by for link in linked) == ["doc_number", "title"]
+
+
+def test_a_new_policy_naming_one_document_twice_gets_one_link(db: Database) -> None:
+    """A new policy's links are written without looking up links it cannot have yet; a document its
+    text both repeals and revises is still one link (the table keeps one per title and 文号)."""
+    library(db, policies=3, pending=0)
+    ingestor = new_page_ingestor(db)
+    reading = read_page(page(new_address=True), SOURCE, {})
+    assert reading.parsed is not None
+    old = RepealTarget("北京市海淀区关于算力的旧办法", "海政发〔2020〕1号", "…同时废止", "repeal")
+    lifecycle = replace(reading.parsed.lifecycle, repeals=(old, replace(old, kind="revision")))
+    parsed = replace(reading.parsed, lifecycle=lifecycle)
+    assert ingestor.ingest_page(page(new_address=True), replace(reading, parsed=parsed)) == "new"
+    with db.session() as s:
+        new = s.scalar(select(Policy).where(Policy.url == f"{BASE}/new.html"))
+        assert new is not None
+        links = s.scalars(select(RepealLink).where(RepealLink.repealing_policy_id == new.id)).all()
+        assert [(link.target_title, link.kind) for link in links] == [("北京市海淀区关于算力的旧办法", "repeal")]

@@ -29,6 +29,7 @@ from monitor.ingest.base import IngestBase
 from monitor.lifecycle import Lifecycle, RepealTarget, lifecycle_from_json
 from monitor.status import latest_version
 from monitor.store.models import Policy, RepealLink
+from monitor.store.rows import insert_new
 from monitor.titlekey import best_match, length_bounds, title_keys, title_similarity
 
 # The lookups run for every stored page, and a common title end ("…高质量发展") can have hundreds of
@@ -150,20 +151,27 @@ def find_target(session: Session, policy: Policy, target: RepealTarget) -> tuple
     return session.get_one(Policy, candidates[index][0]), score, "title"
 
 
-def link_repeals(unit: IngestBase, session: Session, policy: Policy, lc: Lifecycle, quiet: bool) -> None:
-    """One link per repeal sentence of `policy`, tied to its target when that is stored."""
+def link_repeals(
+    unit: IngestBase, session: Session, policy: Policy, lc: Lifecycle, quiet: bool, *, new_policy: bool = False
+) -> None:
+    """One link per repeal sentence of `policy`, tied to its target when that is stored. `new_policy`:
+    its row was written with this version, so it has no links to look up yet."""
+    made: dict[tuple[str, str], RepealLink] = {}  # one document may be named twice: repealed and revised
     for target in lc.repeals:
-        link = session.scalar(_LINK_OF, {"me": policy.id, "title": target.title, "number": target.doc_number})
+        named = (target.title, target.doc_number)
+        link = made.get(named)
+        if link is None and not new_policy:
+            link = session.scalar(_LINK_OF, {"me": policy.id, "title": target.title, "number": target.doc_number})
         if link is None:
             link = RepealLink(
-                repealing_policy=policy,
+                repealing_policy_id=policy.id,
                 target_title=target.title,
                 target_doc_number=target.doc_number,
                 kind=target.kind,
                 sentence=target.sentence,
             )
-            session.add(link)
-            session.flush()
+            insert_new(session, link)
+        made[named] = link
         if link.target_policy_id is None:
             found = find_target(session, policy, target)
             if found is not None:

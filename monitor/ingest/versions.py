@@ -122,7 +122,8 @@ def _record_version(
         # repeal links) writes again only if a link changed it. Announced policies keep the order
         # status-after-events, so a transition the new version makes is compared with the old status.
         unit._refresh(session, policy, lc, quiet=True)
-    if policy.id is None:  # a new policy: its row first
+    new_policy = policy.id is None
+    if new_policy:  # its row first
         insert_new(session, policy)
     else:
         session.expire(policy, ["versions"])  # as loaded before this version, if it was
@@ -138,7 +139,7 @@ def _record_version(
         old_lc = lifecycle_from_json(previous.lifecycle)
         for spec in rules.version_events(version.id, previous.seq, version.seq, diff, old_lc, lc):
             unit._event(session, policy, spec, version)
-    link_repeals(unit, session, policy, lc, quiet)
+    link_repeals(unit, session, policy, lc, quiet, new_policy=new_policy)
     read_already = known.could_name_for == (policy.title_key, policy.doc_number)
     match_pending_links(unit, session, policy, quiet, known.could_name if read_already else None)
     unit._refresh(session, policy, lc, quiet=quiet)

@@ -5,6 +5,7 @@ takes the id of the rolled-back one: no object of the failed page may stand in f
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from monitor.config import Settings, SourceConfig
 from monitor.contracts import PageItem
 from monitor.ingest import Ingestor
 from monitor.ingest.batch import Batch
+from monitor.ingest.reading import read_page
 from monitor.store.db import Database
 from monitor.store.models import Policy, Run, Version
 
@@ -66,9 +68,11 @@ def test_a_failing_page_is_rolled_back_alone(db_url: str, monkeypatch: pytest.Mo
     db.dispose()
 
 
-def test_on_postgresql_a_pages_savepoint_costs_one_round_trip(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each page's RELEASE SAVEPOINT travels with the next page's SAVEPOINT, and the batch's COMMIT
-    ends the last one (monitor.store.savepoints): one round trip a page, not two."""
+def test_on_postgresql_a_new_page_costs_three_round_trips(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new page at an address the crawl did not know, without repeal sentences: its savepoint (with
+    the previous page's RELEASE, monitor.store.savepoints), its identity lookup (with the references
+    that could name it, monitor.ingest.identity) and its policy with its first version in one
+    INSERT (monitor.store.rows.insert_new_with). The batch's COMMIT ends the last savepoint."""
     if not db_url.startswith("postgresql"):
         pytest.skip("SQLite runs in the process: a statement is no round trip")
     import psycopg
@@ -77,21 +81,25 @@ def test_on_postgresql_a_pages_savepoint_costs_one_round_trip(db_url: str, monke
     execute = psycopg.Cursor.execute
 
     def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(str(query))
+        sent.append(" ".join(str(query).split()))
         return execute(self, query, *args, **kwargs)
 
     db = Database(db_url, savepoints=True)
     db.upgrade()
     batch = Batch(db, size=10)
     ingestor = Ingestor(db, run_id=None, source=SOURCE, settings=Settings(), today=date(2026, 1, 1), batch=batch)
+    pages = [replace(_page(n), new_address=True) for n in range(1, 6)]
+    read = [read_page(page, SOURCE, {}) for page in pages]  # as the reader process does
+    assert ingestor.ingest_page(pages[0], read[0]) == "new"
     monkeypatch.setattr(psycopg.Cursor, "execute", counted)
-    for n in range(1, 6):
-        assert ingestor.ingest_page(_page(n)) == "new"
-    batch.commit()
-    savepoints = [q for q in sent if "SAVEPOINT" in q]
-    assert savepoints and all(q.startswith(("SAVEPOINT", "RELEASE SAVEPOINT sa_savepoint")) for q in savepoints)
-    assert [q for q in savepoints if q.startswith("RELEASE")] == [q for q in savepoints if "; SAVEPOINT" in q]
-    assert len(savepoints) >= 5 and sum(q.startswith("SAVEPOINT") for q in savepoints) == 1  # the batch's first
+    for page, reading in zip(pages[1:], read[1:], strict=True):
+        assert ingestor.ingest_page(page, reading) == "new"
+    batch.commit()  # no RELEASE before it
+    monkeypatch.undo()
+    assert len(sent) == 4 * 3, sent
+    assert all(q.startswith("RELEASE SAVEPOINT") and "; SAVEPOINT" in q for q in sent[::3])
+    assert all("'twin'" in q and "pending_head" in q for q in sent[1::3])
+    assert all(q.startswith("WITH parent AS (INSERT INTO policies") and "INSERT INTO versions" in q for q in sent[2::3])
     with db.session() as s:
-        assert len(s.scalars(select(Policy)).all()) == 5
+        assert [sorted(v.seq for v in p.versions) for p in s.scalars(select(Policy))] == [[1]] * 5
     db.dispose()

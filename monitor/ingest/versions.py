@@ -26,7 +26,7 @@ from monitor.replaced import replaced_for_alert
 from monitor.status import latest_version
 from monitor.store.models import Policy, Source, Version
 from monitor.store.packing import pack_body
-from monitor.store.rows import insert_new
+from monitor.store.rows import insert_new, insert_new_with
 from monitor.suspect import suspect_change
 from monitor.vocab import EventType
 
@@ -123,12 +123,12 @@ def _record_version(
         # status-after-events, so a transition the new version makes is compared with the old status.
         unit._refresh(session, policy, lc, quiet=True)
     new_policy = policy.id is None
-    if new_policy:  # its row first
-        insert_new(session, policy)
+    if new_policy:  # its row with its first version
+        insert_new_with(session, policy, version, "policy_id")
     else:
         session.expire(policy, ["versions"])  # as loaded before this version, if it was
-    version.policy_id = policy.id
-    insert_new(session, version)
+        version.policy_id = policy.id
+        insert_new(session, version)
     if code_only is not None:
         record_correction(session, policy, version, code_only, run_id=unit.run_id, now=unit.now())
     elif not quiet and previous is None:

@@ -17,6 +17,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from sqlalchemy import select
 
+from crawler.known import KnownPage
 from crawler.pipelines import read_for_store
 from crawler.spiders.policy import PolicySpider
 from monitor.config import Settings, SourceConfig
@@ -65,11 +66,17 @@ def test_a_page_is_parsed_once_by_the_spider_at_most_and_once_by_the_store(
     else:
         item = out
     assert isinstance(item, PageItem) and item.listed == listed
+    # A page the store did not know: its identity lookup reads its pending references too.
+    assert item.new_address
+    spider = PolicySpider(source=SOURCE, known={BASE + PATH: KnownPage()})
+    (again,) = list(spider.parse_detail(response, **request.cb_kwargs))
+    known_item = again.cb_kwargs["item"] if links_a_file else again
+    assert isinstance(known_item, PageItem) and not known_item.new_address
     parses.clear()
     sent, reading = read_for_store(item, SOURCE, listed.fields)  # the pipeline's reader thread
     assert len(parses) == 1, parses  # before, each check and the extraction parsed the page again
     # The store gets the body compressed (as its version keeps it), not the body itself.
-    assert sent.body == b"" and sent.body_z and item.body
+    assert sent.body == b"" and sent.body_z and item.body and sent.new_address
     assert len(pickle.dumps(sent)) < len(pickle.dumps(item)) - len(item.body) // 2
     # As they reach the store process: through multiprocessing's pickler, with crawler.writer's reducers.
     received = ForkingPickler.loads(ForkingPickler.dumps((sent, reading)))

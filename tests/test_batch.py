@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import monitor.ingest.batch as batch_module
 import monitor.ingest.versions as versions
 from monitor.config import Settings, SourceConfig
 from monitor.contracts import PageItem
@@ -102,4 +103,37 @@ def test_on_postgresql_a_new_page_costs_three_round_trips(db_url: str, monkeypat
     assert all(q.startswith("WITH parent AS (INSERT INTO policies") and "INSERT INTO versions" in q for q in sent[2::3])
     with db.session() as s:
         assert [sorted(v.seq for v in p.versions) for p in s.scalars(select(Policy))] == [[1]] * 5
+    db.dispose()
+
+
+def test_on_postgresql_a_crawl_refreshes_the_statistics_of_the_tables_it_fills(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables a crawl fills have no planner statistics until ANALYZE (autovacuum may be off or not
+    yet come): the batch refreshes them when the pages it committed reach ANALYZE_FROM, and at
+    each doubling after."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite plans without statistics")
+    monkeypatch.setattr(batch_module, "ANALYZE_FROM", 3)
+    db = Database(db_url, savepoints=True)
+    db.upgrade()
+    batch = Batch(db, size=2)
+    ingestor = Ingestor(db, run_id=None, source=SOURCE, settings=Settings(), today=date(2026, 1, 1), batch=batch)
+
+    def analysed() -> list[float]:
+        with db.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid IN ('policies'::regclass, 'versions'::regclass) ORDER BY oid"
+            )
+            return [row[0] for row in rows]
+
+    assert analysed() == [-1, -1]  # never analysed
+    for n in range(1, 3):  # with the source's own unit, 3 committed units
+        assert ingestor.ingest_page(_page(n), read_page(_page(n), SOURCE, {})) == "new"
+    batch.commit()
+    assert analysed() == [2, 2]
+    for n in range(3, 6):
+        assert ingestor.ingest_page(_page(n), read_page(_page(n), SOURCE, {})) == "new"
+    batch.commit()
+    assert analysed() == [5, 5]  # 6 units: doubled
     db.dispose()

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from monitor.store.db import Database
 
+ANALYZE_FROM = 1000  # pages committed before the database's statistics are first refreshed
+
 
 class Batch:
     def __init__(self, db: Database, *, size: int = 1, dry_run: bool = False) -> None:
@@ -25,6 +27,11 @@ class Batch:
         self.dry_run = dry_run
         self._session: Session | None = None
         self._units = 0
+        # PostgreSQL plans a lookup by the statistics of its tables, and tables a crawl fills have none
+        # until ANALYZE: at 30,000 policies a re-check took 235 s instead of 97. They are refreshed
+        # each time the pages committed double (from ANALYZE_FROM): a few ANALYZEs of ~1 s per crawl.
+        self._committed = 0
+        self._analyze_at = ANALYZE_FROM
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -50,10 +57,14 @@ class Batch:
 
     def commit(self) -> None:
         """Make the units so far durable and visible to other connections."""
-        session, self._session, self._units = self._session, None, 0
+        session, self._session, units, self._units = self._session, None, self._units, 0
         if session is None:
             return
         try:
             session.commit()
         finally:
             session.close()
+        self._committed += units
+        if self._committed >= self._analyze_at:
+            self.db.analyze()
+            self._analyze_at = 2 * self._committed

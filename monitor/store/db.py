@@ -184,6 +184,16 @@ class Database:
             if engine is not self.engine:
                 engine.dispose()
 
+    def analyze(self) -> None:
+        """PostgreSQL: refresh the planner's statistics of the tables a crawl fills (autovacuum does it
+        too, when it is on, a minute or more later). SQLite plans well without them."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        with self.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                "ANALYZE policies, versions, repeal_links, policy_aliases, events, alerts"
+            )
+
     def at_head(self) -> bool:
         """Whether the database's Alembic revision is the newest migration's."""
         head = head_revision()

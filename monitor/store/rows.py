@@ -30,7 +30,7 @@ def insert_new_with(session: Session, parent: Base, child: Base, fk: str) -> Non
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         insert_new(session, parent)
-        setattr(child, fk, _key(parent))
+        setattr(child, fk, getattr(parent, _key_attribute(parent)))
         insert_new(session, child)
         return
     parent_table, parent_values = _values(parent)
@@ -64,15 +64,15 @@ def _values(obj: Base) -> tuple[Table, dict[str, Any]]:
     return mapper.local_table, values  # type: ignore[return-value]
 
 
-def _key(obj: Base) -> Any:
+def _key_attribute(obj: Base) -> str:
+    """The name of `obj`'s primary key attribute."""
     mapper = inspect(obj).mapper
-    return getattr(obj, mapper.get_property_by_column(mapper.primary_key[0]).key)
+    return mapper.get_property_by_column(mapper.primary_key[0]).key
 
 
 def _persist(session: Session, obj: Base, row_id: Any) -> None:
     """`obj`, just inserted with key `row_id`, joins `session` as if loaded."""
-    mapper = inspect(obj).mapper
-    setattr(obj, mapper.get_property_by_column(mapper.primary_key[0]).key, row_id)
+    setattr(obj, _key_attribute(obj), row_id)
     make_transient_to_detached(obj)
     session.add(obj)
 

@@ -23,14 +23,15 @@ from monitor.store.packing import pack_body
 
 def read_for_store(item: PageItem, source: SourceConfig, list_fields: Mapping[str, str]) -> tuple[PageItem, Reading]:
     """The page read, and the copy of its item the store process gets: the body compressed as its
-    version keeps it, no attachment bodies (their text is in the reading). A third of the bytes
-    pickled to the store, compressed here rather than in the store process, the busiest of the crawl's."""
+    version keeps it, neither the decoded text (it reads the body back on the rare path that needs
+    it) nor attachment bodies (their text is in the reading). A third of the bytes pickled to the
+    store, compressed here rather than in the store process, the busiest of the crawl's."""
     reading = read_page(item, source, list_fields)
     if reading.parsed is None:
         return item, reading
     body_z = pack_body(item.raw_body, reading.parsed.document.text)
     bare = [replace(attachment, body=b"") for attachment in item.attachments]
-    return replace(item, body=b"", body_z=body_z, attachments=bare), reading
+    return replace(item, body=b"", text="", body_z=body_z, attachments=bare), reading
 
 
 class IngestPipeline:

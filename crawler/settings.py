@@ -26,6 +26,11 @@ CONCURRENT_ITEMS = 8
 # every request, so the source was parsed again for each page (4% of a re-check's CPU). A lint, not
 # behaviour: the spiders' generators return nothing.
 WARN_ON_GENERATOR_RETURN_VALUE = False
+# Fetched pages waiting for the reader and store processes (crawler/writer.py), in bytes of their
+# responses: past this Scrapy stops fetching until they catch up. Scrapy's 5 MB is ~250 government
+# pages, which the store took seconds to work off after the last fetch, with a core idle (a 10,000-
+# page first crawl ended 5 s after its last fetch); 1 MB (~50 pages) keeps the store fed.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024

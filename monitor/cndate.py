@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 _CN = "〇○零一二两三四五六七八九十"
 DATE_ANY = rf"(\d{{4}}|[{_CN}]{{4}})\s*年\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*月\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*日"
@@ -21,9 +22,12 @@ _NOTE_RE = re.compile(r"(?:^|(?<=\s))[(（]([^()（）]{0,200}(?:公布|发布|�
 _NOTE_HEAD_CHARS = 800
 
 
+@lru_cache(maxsize=4096)
 def cn_number(token: str) -> int:
     """A number in Chinese numerals (二〇二五, 三十, 两) as an int; cn2an is imported on first use
-    (0.1–0.3 s, and most commands never read a Chinese numeral)."""
+    (0.1–0.3 s, and most commands never read a Chinese numeral). Memoised: documents write the same
+    few numerals over and over, and cn2an compiles its regular expressions on every call (0.4 ms a
+    page of the crawl benchmark's reader process)."""
     import cn2an
 
     return int(cn2an.cn2an(token, "smart"))

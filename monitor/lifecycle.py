@@ -206,12 +206,19 @@ def _about_this_document(sentence: str) -> bool:
     )
 
 
+# What _effective and _expires read in a validity sentence needs one of these words (自…起, 自…之日,
+# 至/到 a date, 有效期/期限 and the like, 施行/试行/实施 N 年, 试行): most sentences of a policy have
+# none and skip the subject checks, a tenth of reading a page.
+_VALIDITY_WORDS = ("自", "至", "到", "期", "施行", "试行", "实施")
+
+
 def _validity_sentences(sentences: list[str]) -> list[str]:
     # A 延长有效期 notice: "《X》继续实施,有效期延长至…" is this notice's own decision.
     return [
         s
         for s in sentences
-        if "有效期延长" in s or (_about_this_document(s) and not OTHER_SUBJECT.search(_before_validity(s)))
+        if any(word in s for word in _VALIDITY_WORDS)
+        and ("有效期延长" in s or (_about_this_document(s) and not OTHER_SUBJECT.search(_before_validity(s))))
     ]
 
 

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select, update
 
 import monitor.derive as derivation
+from crawler.pipelines import read_for_store
 from monitor.addresses import url_digest
 from monitor.cli_run import DEMO_SCRAPY
 from monitor.config import Settings, SourceConfig, Subscriber, parse_sources
@@ -300,7 +301,10 @@ def _ingest(db: Database, path: str, html: bytes, attachments: Sequence[Attachme
     url = "http://127.0.0.1:9" + path
     item = PageItem("qu", url, 200, datetime.now(UTC), body=html, text=html.decode(), encoding="utf-8")
     item.attachments.extend(attachments)
-    assert ingestor.ingest_page(item) in {"new", "changed", "unchanged"}
+    # Read as the crawl's reader process reads it: the store gets the body compressed, not the text.
+    sent, reading = read_for_store(item, SOURCE, {})
+    assert not sent.text
+    assert ingestor.ingest_page(sent, reading) in {"new", "changed", "unchanged"}
     return ingestor
 
 

@@ -15,7 +15,7 @@ import monitor.derive as derivation
 from monitor import rules
 from monitor.contracts import PageItem
 from monitor.correct import Correction, apply_rederived, attachments_alone_differ, record_correction, rederive
-from monitor.derive import ParsedPage, fact_changes
+from monitor.derive import ParsedPage, decode_stored, fact_changes
 from monitor.diff import diff_documents
 from monitor.ingest.base import IngestBase
 from monitor.ingest.identity import Known, look_up, mirror, moved
@@ -25,7 +25,7 @@ from monitor.normalise import Document, document_from_json, document_to_json
 from monitor.replaced import replaced_for_alert
 from monitor.status import latest_version
 from monitor.store.models import Policy, Source, Version
-from monitor.store.packing import pack_body
+from monitor.store.packing import pack_body, unpack_body
 from monitor.store.rows import insert_new, insert_new_with
 from monitor.suspect import suspect_change
 from monitor.vocab import EventType
@@ -167,7 +167,9 @@ def reread_previous(
         why = f"v{previous.seq} 无法由新版程序重读({type(exc).__name__})"
     else:
         correct(unit, session, policy, previous, again, latest=True)
-        if reconstructed and attachments_alone_differ(policy, previous, again, item.text, parsed, unit.source):
+        if reconstructed and attachments_alone_differ(
+            policy, previous, again, page_html(item, parsed), parsed, unit.source
+        ):
             why = f"v{previous.seq} 存于保存附件原文之前,差异仅在附件部分"
     if not why or previous.content_hash == parsed.document.content_hash:
         return None
@@ -238,3 +240,9 @@ def replaced_targets(session: Session, policy: Policy, lc: Lifecycle) -> list[tu
         if hit is not None:
             found.append((hit[0], target.kind))
     return found
+
+
+def page_html(item: PageItem, parsed: ParsedPage) -> str:
+    """The fetched page's HTML. The crawl's reader process sends the store the body compressed and
+    not the decoded text (crawler/pipelines.py): it is read back from the body, as stored."""
+    return item.text or decode_stored(unpack_body(item.body_z, parsed.document.text), item.encoding)

@@ -41,7 +41,9 @@ def clause_paragraphs(clauses: Sequence[Sequence[Any]]) -> Markup:
     if not clauses:
         return Markup("")
     shown = escape(as_written("\n".join(clause[3] for clause in clauses)))
-    return Markup("".join(f'<p class="clause">{line}</p>' for line in shown.split("\n")))
+    # Split as a str: Markup.split makes each line a Markup (a tenth of rendering a policy's page);
+    # the lines are escaped already.
+    return Markup("".join(f'<p class="clause">{line}</p>' for line in str.split(shown, "\n")))
 
 
 def cn_date(value: date | None) -> str:

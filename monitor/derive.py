@@ -64,7 +64,7 @@ def derive(html: str, url: str, source: SourceConfig, inputs: PageInputs, root: 
     if page.attachments:
         fields["附件"] = "；".join(a.name for a in page.attachments)
     doc = normalise(page.title, [*page.blocks, *inputs.attachment_blocks], fields)
-    lc = extract(page.title, doc.body_text, fields)
+    lc = extract(page.title, doc.body_text, fields, folded=True)
     return ParsedPage(doc, lc, fields, inputs)
 
 

@@ -333,11 +333,16 @@ def extract(
     text: str,
     meta: Mapping[str, str] | None = None,
     published: date | None = None,
+    *,
+    folded: bool = False,
 ) -> Lifecycle:
     """Read the lifecycle of one policy. `meta` holds info-table fields (发文字号, 发文机关, 成文日期,
-    发布日期, 实施日期, 废止日期, 有效性) and gov meta tags (PubDate, ContentSource)."""
-    meta = {k: fold(v) for k, v in (meta or {}).items() if v and fold(v) not in {"", "----", "--", "无"}}
-    text = fold(text)
+    发布日期, 实施日期, 废止日期, 有效性) and gov meta tags (PubDate, ContentSource). `folded`: the
+    text is folded already (a Document's body_text; folding is idempotent), and is not folded again
+    (a tenth of reading a page)."""
+    meta = {k: v for k, v in ((k, fold(v)) for k, v in (meta or {}).items() if v) if v not in {"", "----", "--", "无"}}
+    if not folded:
+        text = fold(text)
     sentences = [s for line in text.split("\n") for s in split_sentences(line)]
     doc_number = normalise_doc_number(meta.get("发文字号", "")) or own_doc_number(title, text)
     issuers = _issuers(meta, sentences)

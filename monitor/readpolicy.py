@@ -156,7 +156,7 @@ def read_policy(
     else:
         title, blocks, fields = _plain_text(text)
     doc = normalise(title, blocks, fields)
-    lc = extract(title, doc.body_text, fields, published=published)
+    lc = extract(title, doc.body_text, fields, published=published, folded=True)
     status = compute_status(lc, StatusFacts(), today or today_in_shanghai())
     data = lc.to_json()
     return {

@@ -170,6 +170,8 @@ def test_extraction_reads_any_page_or_says_why_not(html: str) -> None:
     assert reason is None or isinstance(reason, str)
     doc = normalise(page.title, page.blocks, page.fields)
     lc = extract(doc.title, doc.body_text, page.fields)
+    # The reader passes a document's text as folded already (monitor.derive): the same lifecycle.
+    assert extract(doc.title, doc.body_text, page.fields, folded=True) == lc
     compute_status(lc, StatusFacts(), date(2025, 6, 1))
 
 
@@ -193,6 +195,7 @@ def test_normalise_is_idempotent_and_the_splitter_keeps_every_word(
     doc = normalise(title, blocks, meta)
     again = _again(doc)
     assert (again.text, again.content_hash) == (doc.text, doc.content_hash)
+    assert fold(doc.body_text) == doc.body_text  # what lifecycle.extract(…, folded=True) relies on
     assert [(c.label, c.kind, c.path) for c in again.clauses] == [(c.label, c.kind, c.path) for c in doc.clauses]
     for clause in build_clauses(blocks):
         assert clause.text and clause.text.startswith(clause.label)

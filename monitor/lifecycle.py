@@ -328,6 +328,9 @@ def _number_after(text: str, pos: int) -> str:
     return normalise_doc_number(m.group(1)) if m else ""
 
 
+_NO_VALUE = frozenset({"", "----", "--", "无"})  # an info field printed empty
+
+
 def extract(
     title: str,
     text: str,
@@ -340,7 +343,8 @@ def extract(
     发布日期, 实施日期, 废止日期, 有效性) and gov meta tags (PubDate, ContentSource). `folded`: the
     text is folded already (a Document's body_text; folding is idempotent), and is not folded again
     (a tenth of reading a page)."""
-    meta = {k: v for k, v in ((k, fold(v)) for k, v in (meta or {}).items() if v) if v not in {"", "----", "--", "无"}}
+    folded_meta = ((k, fold(v)) for k, v in (meta or {}).items() if v)  # each value folded once
+    meta = {k: v for k, v in folded_meta if v not in _NO_VALUE}
     if not folded:
         text = fold(text)
     sentences = [s for line in text.split("\n") for s in split_sentences(line)]
